@@ -1,0 +1,176 @@
+"""Append-only, hash-chained audit log.
+
+Every action writes one event inside its own transaction. Events chain per committee: each
+event's hash covers the previous hash and all its fields, so editing, inserting or removing an
+event is detected by `verify()` (and `manage.py verify_audit`). Sensitive values never enter the
+log: callers pass `snapshot()`s, which record only that a sealed field changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model
+from django.utils import timezone
+
+from defensa.core.models import AuditChainHead, AuditEvent
+
+NETWORK_CHAIN = "network"
+GENESIS = "0" * 64
+SEALED = "<sealed>"
+
+JSONValue = str | int | bool | None | list[Any] | dict[str, Any]
+
+
+def snapshot(instance: Model, fields: Iterable[str], *, sealed: Iterable[str] = ()) -> dict:
+    """Plain values of `fields` for before/after; for `sealed` fields only whether one is set."""
+    out: dict[str, JSONValue] = {}
+    for name in fields:
+        out[name] = _plain(getattr(instance, name))
+    for name in sealed:
+        out[name] = SEALED if getattr(instance, name) else None
+    return out
+
+
+def _plain(value: Any) -> JSONValue:
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        items = [_plain(item) for item in value]
+        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
+    if isinstance(value, Model):
+        code = getattr(value, "code", None)
+        return str(code) if code is not None else str(value.pk)
+    if hasattr(value, "isoformat"):
+        return str(value.isoformat())
+    return str(value)
+
+
+def _canonical(event: AuditEvent) -> bytes:
+    body = {
+        "chain": event.chain,
+        "seq": event.seq,
+        "at": event.at.isoformat(),
+        "actor": str(event.actor) if event.actor else None,
+        "committee": str(event.committee) if event.committee else None,
+        "verb": event.verb,
+        "object_type": event.object_type,
+        "object_code": event.object_code,
+        "before": event.before,
+        "after": event.after,
+        "prev_hash": event.prev_hash,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _digest(event: AuditEvent) -> str:
+    return hashlib.sha256(_canonical(event)).hexdigest()
+
+
+def record(
+    *,
+    actor: uuid.UUID | None,
+    verb: str,
+    target: Model | None = None,
+    object_type: str = "",
+    object_code: str = "",
+    committee: uuid.UUID | None = None,
+    before: Mapping[str, Any] | None = None,
+    after: Mapping[str, Any] | None = None,
+) -> AuditEvent:
+    """Append one event to the committee's chain (or the network chain)."""
+    if target is not None:
+        object_type = object_type or target._meta.label_lower
+        object_code = object_code or str(getattr(target, "code", target.pk))
+    chain = str(committee) if committee else NETWORK_CHAIN
+    with transaction.atomic():
+        head = _locked_head(chain)
+        event = AuditEvent(
+            chain=chain,
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor=actor,
+            committee=committee,
+            verb=verb,
+            object_type=object_type,
+            object_code=object_code,
+            before=_json_roundtrip(before),
+            after=_json_roundtrip(after),
+            prev_hash=head.hash,
+        )
+        event.hash = _digest(event)
+        event.save(force_insert=True)
+        head.seq, head.hash = event.seq, event.hash
+        head.save(update_fields=["seq", "hash"])
+    return event
+
+
+def _json_roundtrip(value: Mapping[str, Any] | None) -> dict | None:
+    # Hash exactly what the database will give back.
+    return None if value is None else json.loads(json.dumps(dict(value), default=str))
+
+
+def _locked_head(chain: str) -> AuditChainHead:
+    head = AuditChainHead.objects.select_for_update().filter(chain=chain).first()
+    if head is not None:
+        return head
+    try:
+        with transaction.atomic():
+            AuditChainHead.objects.create(chain=chain, seq=0, hash=GENESIS)
+    except IntegrityError:
+        pass  # created concurrently
+    return AuditChainHead.objects.select_for_update().get(chain=chain)
+
+
+@dataclass(frozen=True)
+class Break:
+    chain: str
+    seq: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"chain {self.chain} at #{self.seq}: {self.reason}"
+
+
+def verify(*, chain: str | None = None) -> list[Break]:
+    """Walk every chain (or one) and report each place where it does not hold."""
+    breaks: list[Break] = []
+    heads = AuditChainHead.objects.all()
+    if chain is not None:
+        heads = heads.filter(chain=chain)
+    known = {head.chain: head for head in heads}
+    events = AuditEvent.objects.order_by("chain", "seq")
+    if chain is not None:
+        events = events.filter(chain=chain)
+    current: str | None = None
+    expected_seq, prev = 1, GENESIS
+    last: dict[str, tuple[int, str]] = {}
+    for event in events.iterator(chunk_size=2000):
+        if event.chain != current:
+            current, expected_seq, prev = event.chain, 1, GENESIS
+        if event.seq != expected_seq:
+            breaks.append(Break(event.chain, event.seq, f"expected #{expected_seq}: rows missing"))
+        if event.prev_hash != prev:
+            breaks.append(Break(event.chain, event.seq, "does not follow the previous event"))
+        if _digest(event) != event.hash:
+            breaks.append(Break(event.chain, event.seq, "contents do not match its hash"))
+        expected_seq, prev = event.seq + 1, event.hash
+        last[event.chain] = (event.seq, event.hash)
+    for name, head in known.items():
+        seen = last.get(name, (0, GENESIS))
+        if (head.seq, head.hash) != seen:
+            breaks.append(Break(name, seen[0], "events after this one were removed"))
+    for name in last.keys() - known.keys():
+        breaks.append(Break(name, 0, "chain has no head"))
+    return breaks

@@ -1,0 +1,304 @@
+"""Defensa settings: one module, driven by environment variables (see `.env.example`).
+
+Zero configuration runs the local demo on SQLite: secrets are then generated once into the
+git-ignored data directory. With DEFENSA_PRODUCTION=1 every secret must come from the
+environment (or a *_FILE), HTTPS protections are on, and nothing is generated.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from defensa import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+PRODUCTION = env.flag("DEFENSA_PRODUCTION")
+DATA_DIR = Path(env.text("DEFENSA_DATA_DIR") or BASE_DIR / "data").resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret(name: str, filename: str, make: str) -> str:
+    value = env.secret(name)
+    if value:
+        return value
+    if PRODUCTION:
+        raise ImproperlyConfigured(f"{name} (or {name}_FILE) is required in production")
+    return env.local_secret(DATA_DIR, filename, make)
+
+
+SECRET_KEY = _secret("DEFENSA_SECRET_KEY", "secret_key", "token")
+# Master keys wrap the per-committee data keys: "id:base64key[,id:base64key...]", newest first.
+DEFENSA_MASTER_KEYS = _secret("DEFENSA_MASTER_KEYS", "master_keys", "master-key")
+
+DEBUG = env.flag("DEFENSA_DEBUG")
+ALLOWED_HOSTS = env.items("DEFENSA_ALLOWED_HOSTS", "127.0.0.1,localhost")
+CSRF_TRUSTED_ORIGINS = env.items("DEFENSA_CSRF_TRUSTED_ORIGINS")
+DEFENSA_SITE_NAME = env.text("DEFENSA_SITE_NAME", "Defensa")
+
+# --- Applications -----------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "allauth",
+    "allauth.account",
+    "allauth.mfa",
+    "django_tasks",
+    "django_tasks_db",
+    "django_rq",
+    "django_tasks_rq",
+    "ninja",
+    "defensa.core",
+    "defensa.network",
+    "defensa.public",
+]
+
+MIDDLEWARE = [
+    # First: the client address is replaced by a keyed daily token before anything can see it.
+    "defensa.core.middleware.ClientAddressMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "defensa.core.middleware.LanguageMiddleware",
+    "defensa.core.middleware.StrictInputMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "defensa.core.middleware.NoStoreMiddleware",
+]
+
+ROOT_URLCONF = "defensa.urls"
+WSGI_APPLICATION = "defensa.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "defensa.core.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Data -------------------------------------------------------------------------------------
+
+DATABASES = {
+    "default": env.database(
+        env.secret("DEFENSA_DATABASE_URL") or "", sqlite_path=DATA_DIR / "defensa.sqlite3"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env.secret("DEFENSA_REDIS_URL") or ""
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.text("DEFENSA_CACHE_PREFIX", "defensa"),
+        }
+    }
+else:
+    # Memory only: rate-limit counters and the daily client-token secret never touch disk.
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS_BACKEND = env.text("DEFENSA_TASKS_BACKEND", "rq" if REDIS_URL else "db")
+if TASKS_BACKEND == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("DEFENSA_TASKS_BACKEND=rq needs DEFENSA_REDIS_URL")
+TASKS = {
+    "default": {
+        "BACKEND": {
+            "db": "django_tasks_db.DatabaseBackend",
+            "rq": "django_tasks_rq.RQBackend",
+            "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+        }[TASKS_BACKEND],
+        "QUEUES": ["default"],
+    }
+}
+RQ_QUEUES = {"default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 600}}
+
+# --- Accounts and sessions --------------------------------------------------------------------
+
+AUTH_USER_MODEL = "network.User"
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "network:dashboard"
+
+ACCOUNT_ADAPTER = "defensa.network.adapters.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_USER_MODEL_EMAIL_FIELD = None
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_SESSION_REMEMBER = False
+ACCOUNT_LOGOUT_REDIRECT_URL = "public:home"
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_ADAPTER = "defensa.network.adapters.MFAAdapter"
+# Passkeys and TOTP only: never SMS or email codes (they are phishable and leak to carriers).
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = DEFENSA_SITE_NAME
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = env.integer("DEFENSA_SESSION_HOURS", default=12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+
+HTTPS = env.flag("DEFENSA_HTTPS", default=PRODUCTION)
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env.flag("DEFENSA_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = 31_536_000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS and env.flag("DEFENSA_HSTS_PRELOAD", default=True)
+if env.flag("DEFENSA_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "font-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# --- Requests ---------------------------------------------------------------------------------
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# The address of a proxy in front of us is never the client's; with a trusted proxy the token is
+# derived from the address it reports instead (the raw value is discarded either way).
+DEFENSA_TRUSTED_PROXY_HEADER = env.text("DEFENSA_TRUSTED_PROXY_HEADER")
+
+# --- Language and time ------------------------------------------------------------------------
+
+LANGUAGE_CODE = env.text("DEFENSA_LANGUAGE", "es")
+LANGUAGES = [("es", "Español"), ("en", "English")]
+if LANGUAGE_CODE not in dict(LANGUAGES):
+    raise ImproperlyConfigured("DEFENSA_LANGUAGE must be one of: es, en")
+# Whether a browser's Accept-Language may choose the language before the visitor picks one.
+# Off by default: many Spanish-first members use phones set to English.
+DEFENSA_USE_BROWSER_LANGUAGE = env.flag("DEFENSA_USE_BROWSER_LANGUAGE")
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Languages members may list as spoken (beyond the interface languages).
+DEFENSA_SPOKEN_LANGUAGES = [
+    ("es", _("Spanish")),
+    ("en", _("English")),
+    ("ht", _("Haitian Creole")),
+    ("pt", _("Portuguese")),
+    ("quc", _("K'iche'")),
+    ("mam", _("Mam")),
+    ("kjb", _("Q'anjob'al")),
+    ("mix", _("Mixtec")),
+    ("zap", _("Zapotec")),
+    ("yua", _("Yucatec Maya")),
+    ("fr", _("French")),
+    ("other", _("Another language")),
+]
+
+# --- Static files -----------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if env.flag("DEFENSA_STATIC_MANIFEST", default=True)
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# --- Keys and retention -----------------------------------------------------------------------
+
+# Days a reporter's optional callback contact stays readable before its data key is destroyed.
+DEFENSA_CONTACT_RETENTION_DAYS = env.integer("DEFENSA_CONTACT_RETENTION_DAYS", default=7, minimum=1)
+# Lifetime of an issued invitation code.
+DEFENSA_INVITATION_DAYS = env.integer("DEFENSA_INVITATION_DAYS", default=7, minimum=1)
+
+# --- Outbound HTTP ----------------------------------------------------------------------------
+
+DEFENSA_HTTP_TIMEOUT = float(env.integer("DEFENSA_HTTP_TIMEOUT_SECONDS", default=10, minimum=1))
+
+# --- Logging: no client address, phone number or free text reaches a log ----------------------
+
+LOG_LEVEL = env.text("DEFENSA_LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "redacted": {
+            "()": "defensa.core.privacy.RedactingFormatter",
+            "format": "{asctime} {levelname} {name}: {message}",
+            "style": "{",
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "redacted"},
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        # Replace Django's defaults, which e-mail error reports with the request's META.
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# --- Periodic jobs (enqueued by `manage.py scheduler`): task path -> interval in seconds -----
+
+DEFENSA_PERIODIC_TASKS = {
+    "defensa.core.tasks.shred_expired_keys": 3600,
+    "defensa.core.tasks.verify_audit_log": 24 * 3600,
+}

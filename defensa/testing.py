@@ -1,0 +1,113 @@
+"""Builders for tests: committees, members and signed-in clients with a second factor.
+
+Everything is made through the real actions, so tests exercise the same paths as users.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.test import Client
+from django.utils import timezone
+
+from defensa.network import actions
+from defensa.network.models import (
+    ROLE_NEEDS_QUALIFICATION,
+    Committee,
+    Membership,
+    Network,
+    Person,
+    Region,
+    User,
+)
+
+_counter = itertools.count(1)
+
+
+def network(name: str = "Test network") -> Network:
+    existing = Network.objects.filter(name=name).first()
+    return existing or actions.create_network(actor=None, name=name)
+
+
+def region(name: str = "Illinois", *, net: Network | None = None) -> Region:
+    net = net or network()
+    existing = net.regions.filter(name=name).first()
+    return existing or actions.create_region(actor=None, network=net, name=name)
+
+
+def committee(name: str | None = None, *, reg: Region | None = None) -> Committee:
+    name = name or f"Committee {next(_counter)}"
+    return actions.create_committee(actor=None, region=reg or region(), name=name)
+
+
+def member(
+    committee: Committee,
+    *,
+    roles: Sequence[str] = (),
+    name: str | None = None,
+    username: str | None = None,
+    languages: Sequence[str] = ("es",),
+) -> Person:
+    """A person in `committee` with `roles` (qualifying them first where a role needs it)."""
+    user = None
+    if username:
+        user = User.objects.create_user(username=username, password="correct horse battery")
+    membership = actions.create_person(
+        actor=None,
+        committee=committee,
+        display_name=name or f"Person {next(_counter)}",
+        languages=languages,
+        user=user,
+    )
+    for role in roles:
+        give_role(membership, role)
+    return membership.person
+
+
+def give_role(membership: Membership, role: str) -> None:
+    needed = ROLE_NEEDS_QUALIFICATION.get(role)
+    if needed:
+        actions.grant_qualification(
+            actor=None,
+            committee=membership.committee,
+            person=membership.person,
+            kind=needed,
+            expires_at=timezone.now() + timedelta(days=90),
+        )
+    actions.grant_role(actor=None, membership=membership, role=role)
+
+
+def membership_of(person: Person, committee: Committee) -> Membership:
+    return person.memberships.get(committee=committee, ended_at__isnull=True)
+
+
+def enrol_totp(user: User) -> str:
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    return secret
+
+
+def signed_in(client: Client, user: User, *, mfa: bool = True) -> Client:
+    """Log `user` in; with `mfa`, as if they had also entered a TOTP code at sign-in."""
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    if mfa:
+        if not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists():
+            enrol_totp(user)
+        session = client.session
+        session["account_authentication_methods"] = [
+            {"method": "password", "at": time.time(), "username": user.username},
+            {"method": "mfa", "at": time.time(), "type": "totp"},
+        ]
+        session["account_authentication_methods_user"] = str(user.pk)
+        session.save()
+    return client
+
+
+def staff_client(person: Person) -> Client:
+    assert person.user is not None
+    return signed_in(Client(), person.user)
