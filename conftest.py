@@ -9,6 +9,21 @@ from collections.abc import Iterator
 import pytest
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _compiled_translations() -> None:
+    """Tests read the catalogs as they are in the tree, compiled without gettext."""
+    from asgiref.local import Local
+    from django.utils.translation import trans_real
+
+    from defensa.core import i18n
+
+    i18n.compile_catalogs()
+    # Django may have loaded the catalogs while setting up; make it read the fresh ones.
+    trans_real._translations = {}  # type: ignore[attr-defined]
+    trans_real._default = None  # type: ignore[attr-defined]
+    trans_real._active = Local()  # type: ignore[attr-defined]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

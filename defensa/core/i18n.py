@@ -7,6 +7,7 @@ that the Spanish catalog translates every string the code uses.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 from collections.abc import Iterator
@@ -49,34 +50,55 @@ def source_files(root: Path | None = None) -> Iterator[Path]:
 
 
 def extract(root: Path | None = None) -> list[Message]:
-    from babel.messages.extract import extract as babel_extract
     from django.utils.translation.template import templatize
 
     root = root or settings.PACKAGE_DIR
     found: dict[tuple[str, str | None], Message] = {}
     for path in source_files(root):
         text = path.read_text(encoding="utf-8")
+        where = str(path.relative_to(root.parent))
         if path.suffix in {".html", ".txt"}:
             if "{% trans" not in text and "{% blocktrans" not in text:
                 continue
-            text = templatize(text, origin=str(path))
-        where = str(path.relative_to(root.parent))
-        for lineno, message, _comments, context in babel_extract(
-            "python", io.BytesIO(text.encode("utf-8")), keywords=KEYWORDS
-        ):
-            singular, plural = (
-                (message[0], message[1])
-                if isinstance(message, tuple)
-                else (
-                    message,
-                    None,
-                )
-            )
-            if not singular:
-                continue
-            key = (singular, context)
-            found.setdefault(key, Message(singular, plural, context, f"{where}:{lineno}"))
+            calls = _template_calls(templatize(text, origin=str(path)))
+        else:
+            calls = _python_calls(text)
+        for lineno, singular, plural, context in calls:
+            if singular:
+                message = Message(singular, plural, context, f"{where}:{lineno}")
+                found.setdefault((singular, context), message)
     return sorted(found.values(), key=lambda m: (m.msgid, m.context or ""))
+
+
+Call = tuple[int, str, str | None, str | None]  # line, singular, plural, context
+
+
+def _python_calls(text: str) -> Iterator[Call]:
+    from babel.messages.extract import extract as babel_extract
+
+    for lineno, message, _comments, context in babel_extract(
+        "python", io.BytesIO(text.encode("utf-8")), keywords=KEYWORDS
+    ):
+        if isinstance(message, tuple):
+            yield lineno, message[0], message[1], context
+        else:
+            yield lineno, message, None, context
+
+
+# templatize() turns a template into text in which only the gettext calls are meaningful.
+_STRING = r"u?'(?:[^'\\]|\\.)*'"
+_TEMPLATE_CALL = re.compile(rf"\b(n?p?gettext)\(\s*({_STRING}(?:\s*,\s*{_STRING})*)")
+
+
+def _template_calls(text: str) -> Iterator[Call]:
+    for match in _TEMPLATE_CALL.finditer(text):
+        name = match.group(1)
+        strings = ast.literal_eval(f"({match.group(2)},)")
+        lineno = text.count("\n", 0, match.start()) + 1
+        context = strings[0] if name.startswith(("pgettext", "npgettext")) else None
+        rest = strings[1:] if context is not None else strings
+        plural = rest[1] if name.startswith(("ngettext", "npgettext")) and len(rest) > 1 else None
+        yield lineno, rest[0], plural, context
 
 
 def placeholders(text: str) -> set[str]:

@@ -21,7 +21,8 @@ from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.apps import apps
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import Client
 
 from defensa import testing
@@ -73,14 +74,15 @@ def every_stored_value() -> Iterator[str]:
                     yield str(value)
     for session in Session.objects.all():
         yield str(session.get_decoded())
-    locmem = getattr(cache, "_cache", None)
-    if locmem is not None:
-        for key, value in locmem.items():
+    backend = caches["default"]
+    if isinstance(backend, LocMemCache):
+        for key, value in backend._cache.items():  # type: ignore[attr-defined]
             yield f"{key}={value!r}"
     else:
-        client = cache._cache.get_client()  # type: ignore[attr-defined]
+        client = backend._cache.get_client()  # type: ignore[attr-defined]
         for key in client.scan_iter("*"):
             yield key.decode("latin-1")
+            yield repr(client.get(key))
 
 
 @pytest.mark.django_db

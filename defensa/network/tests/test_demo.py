@@ -1,0 +1,60 @@
+"""The demo network is believable and made through the real actions."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from defensa.core import audit
+from defensa.core.models import AuditEvent
+from defensa.network import demo
+from defensa.network.models import Committee, Membership, Person, Qualification, Role
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_is_three_committees_in_two_states_with_about_forty_people(tmp_path: Path) -> None:
+    logins = demo.load(data_dir=tmp_path)
+    committees = Committee.objects.select_related("region")
+    assert committees.count() == 3
+    assert len({c.region.name for c in committees}) == 2
+    assert 35 <= Person.objects.count() <= 45
+    roles = Counter(
+        role for m in Membership.objects.prefetch_related("roles") for role in m.roles.all()
+    )
+    assert {Role.COORDINATOR, Role.DISPATCHER, Role.CONFIRMER, Role.LEGAL_OBSERVER} <= {
+        r.role for r in roles
+    }
+    languages = {code for p in Person.objects.all() for code in p.languages}
+    assert {"es", "en", "ht", "quc", "mam"} <= languages
+    assert all(c.zones.count() >= 2 for c in committees)
+    assert Qualification.objects.filter(revoked_at__isnull=False).exists()  # one lapsed
+    assert {login["username"] for login in logins} == {"coordinadora", "despacho", "aurora"}
+    assert (tmp_path / "demo-logins.txt").stat().st_mode & 0o077 == 0
+    assert AuditEvent.objects.count() > 100
+    assert audit.verify() == []
+
+
+def test_demo_phone_numbers_are_stored_only_sealed(tmp_path: Path) -> None:
+    demo.load(data_dir=tmp_path)
+    for person in Person.objects.all():
+        assert person.contact_sealed
+        assert b"+1312555" not in bytes(person.contact_sealed)
+
+
+def test_load_demo_command_is_idempotent(settings, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path
+    call_command("load_demo")
+    call_command("load_demo")
+    assert Committee.objects.count() == 3
+
+
+def test_demo_code_prints_the_current_code(settings, tmp_path: Path, capsys) -> None:
+    settings.DATA_DIR = tmp_path
+    call_command("load_demo")
+    capsys.readouterr()
+    call_command("demo_code", "coordinadora")
+    assert capsys.readouterr().out[:6].isdigit()
