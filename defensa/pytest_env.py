@@ -11,7 +11,7 @@ import tempfile
 
 os.environ.setdefault("DEFENSA_DATA_DIR", tempfile.mkdtemp(prefix="defensa-test-"))
 os.environ["DEFENSA_STATIC_MANIFEST"] = "0"
-os.environ.setdefault("DEFENSA_TASKS_BACKEND", "immediate")
+os.environ.setdefault("DEFENSA_TASKS_BACKEND", "db")  # the embedded default
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API
 
 

@@ -187,7 +187,9 @@ SECURE_HSTS_PRELOAD = HTTPS and env.flag("DEFENSA_HSTS_PRELOAD", default=True)
 if env.flag("DEFENSA_BEHIND_PROXY"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"
+# "no-referrer" would make browsers send "Origin: null" on our own form posts (CSRF fails);
+# same-origin still tells other sites nothing.
+SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -83,3 +83,14 @@ def test_local_run_uses_the_generated_secrets_not_values_in_code() -> None:
     keys = Path(settings.DATA_DIR) / "keys"
     assert (keys / "secret_key").read_text().strip() == settings.SECRET_KEY
     assert (keys / "master_keys").read_text().strip() == settings.DEFENSA_MASTER_KEYS
+
+
+def test_env_example_lists_every_variable_the_code_reads() -> None:
+    import re
+
+    base = Path(settings.BASE_DIR)
+    read: set[str] = set()
+    for path in [base / "defensa" / "settings.py", base / "defensa" / "gunicorn_conf.py"]:
+        read |= set(re.findall(r'"(DEFENSA_[A-Z_]+)"', path.read_text(encoding="utf-8")))
+    listed = set(re.findall(r"^(DEFENSA_[A-Z_]+)=", (base / ".env.example").read_text(), re.M))
+    assert read - listed == set()
