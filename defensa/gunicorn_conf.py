@@ -17,3 +17,5 @@ logger_class = "defensa.core.gunicorn_logging.RedactingLogger"
 # Limit what one request may make the server read before Django's own limits apply.
 limit_request_line = 4094
 limit_request_fields = 60
+# No management socket in the home directory: `manage.py run` manages the processes itself.
+control_socket_disable = True

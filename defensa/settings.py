@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's passkey list uses it
     "django_htmx",
     "allauth",
     "allauth.account",
@@ -207,6 +208,9 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": [NONE],
     }
 }
+
+# No e-mail is sent: accounts have no address, and channels bring their own transports.
+EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 
 # --- Requests ---------------------------------------------------------------------------------
 

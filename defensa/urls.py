@@ -1,4 +1,5 @@
-from django.urls import include, path
+from allauth.account import urls as account_urls
+from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
 from defensa.core.api import build_api
@@ -8,10 +9,27 @@ from defensa.network.api import router as network_router
 api = build_api(viewer_for=network_access.viewer_for)
 api.add_router("/v1/", network_router)
 
+# Of allauth's account pages, only those that make sense without e-mail: accounts have none,
+# so e-mail management, password reset by e-mail and login codes are not offered at all.
+ACCOUNT_PAGES = {
+    "account_login",
+    "account_logout",
+    "account_inactive",
+    "account_signup",  # shows "sign-up is closed": accounts come from invitations
+    "account_reauthenticate",
+    "account_change_password",
+}
+account_pages = [
+    pattern
+    for pattern in account_urls.urlpatterns
+    if isinstance(pattern, URLPattern) and pattern.name in ACCOUNT_PAGES
+]
+
 urlpatterns = [
     path("", include("defensa.public.urls")),
     path("", include("defensa.network.urls")),
-    path("accounts/", include("allauth.urls")),
+    path("accounts/", include(account_pages)),
+    path("accounts/2fa/", include("allauth.mfa.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
 ]

@@ -437,6 +437,20 @@ def sign_out_everywhere(*, actor: Person | None, user: User) -> None:
     )
 
 
+@transaction.atomic
+def record_sign_in_change(*, user: User, verb: str, kind: str) -> None:
+    """Audit a change to how an account signs in (made through allauth's own pages)."""
+    person = Person.objects.filter(user=user).select_related("home_committee").first()
+    audit.record(
+        actor=_actor(person),
+        verb=verb,
+        object_type="network.person",
+        object_code=str(person.code) if person else "",
+        committee=person.home_committee.code if person else None,
+        after={"kind": kind},
+    )
+
+
 # --- Qualifications ---------------------------------------------------------------------------
 
 

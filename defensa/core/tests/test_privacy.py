@@ -251,6 +251,11 @@ def test_running_server_keeps_no_trace_of_the_client(tmp_path: Path) -> None:
             server.wait(timeout=30)
     output = log_path.read_text(encoding="utf-8", errors="replace")
     assert "Defensa is running" in output
+    # Ctrl-C stopped the web server and the worker too.
+    with pytest.raises(ConnectionRefusedError):
+        _request(port, "GET", "/")
+    assert "Shutting down: Master" in output
+    assert "shutting down gracefully" in output
     assert not traces(output), output
     stored = 0
     for path in tmp_path.rglob("*"):

@@ -91,3 +91,48 @@ def test_pages_run_under_the_strict_content_security_policy(live_server, page: P
     page.goto(live_server.url + "/accounts/login/")
     assert page.evaluate("typeof window.htmx") == "object"
     assert [v for v in violations if "Content Security Policy" in v] == []
+
+
+def test_new_member_adds_a_passkey_and_signs_in_with_it(live_server, page: Page) -> None:
+    """The safest factor, end to end, with Chromium's virtual authenticator."""
+    committee = testing.committee("Comité de Defensa de Aurora")
+    testing.member(committee, roles=[Role.COORDINATOR], name="Brenda", username="brenda")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    base = live_server.url
+    page.goto(base + "/accounts/login/")
+    page.fill('input[name="login"]', "brenda")
+    page.fill('input[name="password"]', PASSWORD)
+    page.locator("main").get_by_role("button", name="Entrar", exact=True).click()
+    page.goto(f"{base}/staff/c/{committee.code}/")
+    expect(page.get_by_role("heading", name="Proteja su cuenta")).to_be_visible()
+
+    page.get_by_role("link", name="Agregar una llave de acceso (passkey)").click()
+    page.fill('input[name="password"]', PASSWORD)  # allauth asks for the password again
+    page.locator('main button[type="submit"]').first.click()
+    page.wait_for_url("**/accounts/2fa/webauthn/add/**")
+    page.locator('input[name="passwordless"]').check()  # a passkey: sign in without password
+    page.locator("#mfa_webauthn_add").click()
+    page.wait_for_url(lambda url: "/webauthn/add/" not in url)
+    page.goto(f"{base}/staff/c/{committee.code}/")
+    expect(page.get_by_role("heading", name="Comité de Defensa de Aurora")).to_be_visible()
+
+    page.locator("header").get_by_role("button", name="Salir").click()
+    page.goto(base + "/accounts/login/")
+    page.get_by_role("button", name="Entrar con una llave de acceso (passkey)").click()
+    page.wait_for_url("**/staff/")
+    page.goto(f"{base}/staff/c/{committee.code}/")
+    expect(page.get_by_role("heading", name="1 integrante")).to_be_visible()

@@ -153,6 +153,9 @@ def test_enrolling_totp_opens_protected_pages(cast) -> None:
     response = client.post("/accounts/2fa/totp/activate/", {"code": current_code(secret)})
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=user, type="totp").exists()
+    from defensa.core.models import AuditEvent
+
+    assert AuditEvent.objects.filter(verb="account.factor_added", after={"kind": "totp"}).exists()
     assert client.get(f"/staff/c/{cast['committee'].code}/").status_code == 200
 
 
@@ -199,3 +202,22 @@ def test_joining_by_link_creates_the_account_and_asks_for_a_second_factor(cast) 
     assert client.get("/staff/").status_code == 302  # no second factor yet
     person = User.objects.get(username="marisol").person
     assert person.memberships.get().committee == cast["committee"]
+
+
+def test_changes_to_how_an_account_signs_in_are_audited(cast) -> None:
+    from defensa.core.models import AuditEvent
+
+    user = cast["coordinator"].user
+    testing.enrol_totp(user)
+    client = testing.signed_in(Client(), user)
+    client.post(
+        "/accounts/password/change/",
+        {
+            "oldpassword": "correct horse battery",
+            "password1": "otra frase larga y segura",
+            "password2": "otra frase larga y segura",
+        },
+    )
+    event = AuditEvent.objects.get(verb="account.password_changed")
+    assert event.actor == cast["coordinator"].code
+    assert event.committee == cast["committee"].code
