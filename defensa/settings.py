@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "defensa.network.middleware.SecondFactorGuardMiddleware",
     "defensa.core.middleware.NoStoreMiddleware",
 ]
 
@@ -169,6 +170,10 @@ MFA_ADAPTER = "defensa.network.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = DEFENSA_SITE_NAME
+MFA_FORMS = {
+    "add_webauthn": "defensa.network.forms.AddPasskeyForm",
+    "edit_webauthn": "defensa.network.forms.EditPasskeyForm",
+}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_AGE = env.integer("DEFENSA_SESSION_HOURS", default=12, minimum=1) * 3600

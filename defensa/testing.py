@@ -23,6 +23,7 @@ from defensa.network.models import (
     Network,
     Person,
     Region,
+    Role,
     User,
 )
 
@@ -79,7 +80,10 @@ def give_role(membership: Membership, role: str) -> None:
             kind=needed,
             expires_at=timezone.now() + timedelta(days=90),
         )
-    actions.grant_role(actor=None, membership=membership, role=role)
+    # Tests may name network admins the way starting a network does.
+    actions.grant_role(
+        actor=None, membership=membership, role=role, bootstrap=role == Role.NETWORK_ADMIN
+    )
 
 
 def membership_of(person: Person, committee: Committee) -> Membership:

@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "defensa.core"
     label = "core"
     verbose_name = _("Security kernel")
+
+    def ready(self) -> None:
+        from defensa.core import checks  # noqa: F401  (registers the deployment checks)

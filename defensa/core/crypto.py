@@ -210,8 +210,19 @@ def current_key(*, committee: uuid.UUID, purpose: str, at: datetime | None = Non
     key = live.order_by("-generation").first()
     if key is not None:
         return key
+    # After a shredding the period's old generations are dead: start a new one above them.
+    last = (
+        DataKey.objects.filter(committee=committee, purpose=purpose, period_start=start)
+        .order_by("-generation")
+        .values_list("generation", flat=True)
+        .first()
+    )
     return _create_key(
-        committee=committee, purpose=purpose, start=start, destroy_after=destroy_after
+        committee=committee,
+        purpose=purpose,
+        start=start,
+        destroy_after=destroy_after,
+        generation=(last or 0) + 1,
     )
 
 
@@ -240,10 +251,17 @@ def _create_key(
         with transaction.atomic():
             key.save(force_insert=True)
     except IntegrityError:
-        # Another process created this generation first: use theirs.
-        return DataKey.objects.get(
-            committee=committee, purpose=purpose, period_start=start, generation=generation
-        )
+        # Another process created this generation first: use theirs, if it is still alive.
+        theirs = DataKey.objects.filter(
+            committee=committee,
+            purpose=purpose,
+            period_start=start,
+            generation=generation,
+            destroyed_at__isnull=True,
+        ).first()
+        if theirs is None:
+            raise CryptoError("no live data key could be created") from None
+        return theirs
     key_cache.put(kid, material, committee)
     return key
 

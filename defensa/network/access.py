@@ -190,12 +190,16 @@ def membership(
 
 
 def qualification(viewer: Viewer, committee: Committee, code: uuid.UUID | str) -> Qualification:
-    """A qualification of someone in this committee, which its coordinators may revoke."""
+    """A qualification this committee granted to one of its members: its coordinators may
+    revoke it. Another committee's grant is that committee's to revoke."""
     _require(viewer, Can.MANAGE_QUALIFICATIONS, committee)
     members = Membership.objects.filter(committee=committee, ended_at__isnull=True)
     return first_or_404(
         Qualification.objects.filter(
-            code=_uuid(code), person__in=members.values("person"), revoked_at__isnull=True
+            code=_uuid(code),
+            committee=committee,
+            person__in=members.values("person"),
+            revoked_at__isnull=True,
         ).select_related("person")
     )
 

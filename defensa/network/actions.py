@@ -230,6 +230,18 @@ def issue_invitation(
 
 
 @transaction.atomic
+def invite_first_coordinator(
+    *, actor: Person | None, committee: Committee
+) -> tuple[Invitation, str]:
+    """A network admin starts a committee that has no coordinator. Once it has one, its own
+    coordinators invite people: the admin cannot use invitations to enter its roster."""
+    Committee.objects.select_for_update().filter(id=committee.id).first()
+    if has_coordinator(committee):
+        raise ActionRefused(_("This committee already has a coordinator; they invite its members."))
+    return issue_invitation(actor=actor, committee=committee, roles=[Role.COORDINATOR])
+
+
+@transaction.atomic
 def revoke_invitation(*, actor: Person | None, invitation: Invitation) -> None:
     if not invitation.usable:
         return
@@ -335,6 +347,10 @@ def _create_account(*, username: str, password: str) -> User:
     return user
 
 
+def has_coordinator(committee: Committee) -> bool:
+    return _active_coordinators(committee) > 0
+
+
 # --- Roles and memberships --------------------------------------------------------------------
 
 
@@ -355,9 +371,15 @@ def _active_coordinators(committee: Committee) -> int:
 
 
 @transaction.atomic
-def grant_role(*, actor: Person | None, membership: Membership, role: str) -> MembershipRole:
+def grant_role(
+    *, actor: Person | None, membership: Membership, role: str, bootstrap: bool = False
+) -> MembershipRole:
+    """`bootstrap` (starting a network, the demo) may name a network admin; nothing else can:
+    administering a network lets one invite coordinators anywhere in it."""
     if role not in Role.values:
         raise ActionRefused(_("Unknown role."), field="role")
+    if role == Role.NETWORK_ADMIN and not bootstrap:
+        raise ActionRefused(_("The network admin role is not granted here."), field="role")
     needed = ROLE_NEEDS_QUALIFICATION.get(role)
     if needed and not is_qualified(membership.person, needed):
         raise ActionRefused(
@@ -389,6 +411,8 @@ def revoke_role(*, actor: Person | None, membership: Membership, role: str) -> N
             _("Everyone in a committee is a member; end the membership instead."), field="role"
         )
     deleted, _rows = MembershipRole.objects.filter(membership=membership, role=role).delete()
+    if deleted and role == Role.COORDINATOR:
+        _revoke_invitations_issued_by(membership)
     if deleted:
         audit.record(
             actor=_actor(actor),
@@ -411,6 +435,7 @@ def end_membership(*, actor: Person | None, membership: Membership) -> None:
     membership.save(update_fields=["ended_at"])
     roles = sorted(membership.roles.values_list("role", flat=True))
     membership.roles.all().delete()
+    _revoke_invitations_issued_by(membership)
     person = membership.person
     if person.user_id and not person.memberships.filter(ended_at__isnull=True).exists():
         # No committee left: sign the account out everywhere.
@@ -422,6 +447,19 @@ def end_membership(*, actor: Person | None, membership: Membership) -> None:
         committee=membership.committee.code,
         before={"person": str(person.code), "roles": roles},
     )
+
+
+def _revoke_invitations_issued_by(membership: Membership) -> None:
+    """A coordinator who leaves, or stops coordinating, takes their unused codes along: an
+    expelled infiltrator must not come back through a code they issued."""
+    open_codes = Invitation.objects.filter(
+        committee=membership.committee_id,
+        issued_by=membership.person_id,
+        used_at__isnull=True,
+        revoked_at__isnull=True,
+    )
+    for invitation in open_codes:
+        revoke_invitation(actor=None, invitation=invitation)
 
 
 @transaction.atomic
@@ -469,6 +507,10 @@ def grant_qualification(
 ) -> Qualification:
     if kind not in QualificationKind.values:
         raise ActionRefused(_("Unknown qualification."), field="kind")
+    if actor is not None and actor.id == person.id:
+        raise ActionRefused(
+            _("Another coordinator must record your own qualifications."), field="kind"
+        )
     now = timezone.now()
     if expires_at <= now:
         raise ActionRefused(_("The expiry date must be in the future."), field="expires_on")

@@ -451,7 +451,5 @@ def invite_coordinator(request: HttpRequest, code: uuid.UUID, committee: uuid.UU
     viewer = _viewer(request)
     network = access.administered_network(viewer, code)
     target = access.network_committee(viewer, network, committee)
-    invitation, token = actions.issue_invitation(
-        actor=viewer.person, committee=target, roles=[Role.COORDINATOR]
-    )
+    invitation, token = actions.invite_first_coordinator(actor=viewer.person, committee=target)
     return Status(201, _issued(request, invitation, token))

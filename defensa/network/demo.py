@@ -233,7 +233,9 @@ def load(*, data_dir: Path, seed: int = 2026) -> list[dict[str, str]]:
         )
         first = members[0][0]
         pilsen_membership = first.memberships.get(committee=committees[0])
-        actions.grant_role(actor=None, membership=pilsen_membership, role=Role.NETWORK_ADMIN)
+        actions.grant_role(
+            actor=None, membership=pilsen_membership, role=Role.NETWORK_ADMIN, bootstrap=True
+        )
         logins = [
             _account(username, members[c][m], data_dir=data_dir) for username, c, m in ACCOUNTS
         ]

@@ -6,11 +6,12 @@ import datetime as dt
 import zoneinfo
 from typing import Any, cast
 
+from allauth.mfa.webauthn.forms import AddWebAuthnForm, EditWebAuthnForm
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from defensa.core.validation import SafeCharField
+from defensa.core.validation import SafeCharField, clean_text
 from defensa.network.actions import INVITABLE_ROLES, normalize_token
 from defensa.network.models import AreaKind, QualificationKind, Role, Zone
 
@@ -90,8 +91,12 @@ class InvitationForm(forms.Form):
     )
 
 
+# Roles a coordinator can give; the network admin role comes only from starting a network.
+GRANTABLE_ROLES = [(r.value, r.label) for r in Role if r != Role.NETWORK_ADMIN]
+
+
 class RoleForm(forms.Form):
-    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)
+    role = forms.ChoiceField(label=_("Role"), choices=lambda: GRANTABLE_ROLES)
     op = forms.ChoiceField(choices=[("grant", _("Grant")), ("revoke", _("Remove"))])
 
 
@@ -155,3 +160,15 @@ class CommitteeForm(forms.Form):
         region.choices = regions
         tz.choices = [(z, z) for z in self.US_ZONES]
         tz.initial = "America/Chicago"
+
+
+class AddPasskeyForm(AddWebAuthnForm):
+    """allauth's passkey form, with the passkey's name held to our text rules."""
+
+    def clean_name(self) -> str:
+        return clean_text(super().clean_name(), max_length=NAME_MAX)
+
+
+class EditPasskeyForm(EditWebAuthnForm):
+    def clean_name(self) -> str:
+        return clean_text(self.cleaned_data["name"], max_length=NAME_MAX)

@@ -53,7 +53,7 @@ def _refused(request: HttpRequest, form: Any, exc: ActionRefused) -> None:
         messages.error(request, exc.message)
 
 
-def member_card(m: Any) -> dict[str, Any]:
+def member_card(m: Any, committee: Committee) -> dict[str, Any]:
     """What the roster shows of one membership, with labels resolved."""
     spoken = dict(settings.DEFENSA_SPOKEN_LANGUAGES)
     roles = sorted(r.role for r in m.roles.all())
@@ -70,6 +70,8 @@ def member_card(m: Any) -> dict[str, Any]:
                 "label": QualificationKind(q.kind).label,
                 "expires_at": q.expires_at,
                 "valid": q.is_valid,
+                # Only the committee that granted a qualification may revoke it.
+                "revocable": q.committee_id == committee.id,
             }
             for q in qualifications
         ],
@@ -145,6 +147,12 @@ def profile(request: HttpRequest, viewer: Viewer) -> HttpResponse:
 def join(request: HttpRequest, token: str = "") -> HttpResponse:
     """Accept an invitation: a new account, or (signed in) a membership in one more committee."""
     signed_in = request.user.is_authenticated
+    if signed_in:
+        # Joining one more committee is protected like everything else a member does.
+        try:
+            access.viewer_for(request)
+        except MfaRequired:
+            return redirect("network:mfa_required")
     form_class = forms.CodeForm if signed_in else forms.JoinForm
     form = form_class(request.POST or None, initial={"code": token})
     if request.method == "POST" and form.is_valid():
@@ -195,13 +203,13 @@ def _home_context(viewer: Viewer, committee: Committee, **extra: Any) -> dict[st
     }
     if context["is_coordinator"]:
         context.update(
-            roster=[member_card(m) for m in access.roster(viewer, committee)],
+            roster=[member_card(m, committee) for m in access.roster(viewer, committee)],
             invitations=access.invitations(viewer, committee),
             invitation_form=forms.InvitationForm(),
             qualification_form=forms.QualificationForm(),
             zone_form=forms.ZoneForm(),
             area_form=forms.AreaUnitForm(zones=list(context["zones"])),
-            roles=Role,
+            roles=forms.GRANTABLE_ROLES,
             qualification_kinds=QualificationKind,
         )
     context.update(extra)
@@ -276,7 +284,12 @@ def change_role(
             error = exc.message
     if getattr(request, "htmx", False):
         row = first_or_404(access.roster(viewer, found).filter(code=member.code))
-        context = {"m": member_card(row), "committee": found, "roles": Role, "error": error}
+        context = {
+            "m": member_card(row, found),
+            "committee": found,
+            "roles": forms.GRANTABLE_ROLES,
+            "error": error,
+        }
         context["qualification_kinds"] = QualificationKind
         return render(request, "network/_member_row.html", context)
     if error:
@@ -461,9 +474,11 @@ def invite_coordinator(
     """A network admin starts a committee off by inviting its first coordinator."""
     found = access.administered_network(viewer, network)
     target = access.network_committee(viewer, found, committee)
-    _invitation, token = actions.issue_invitation(
-        actor=viewer.person, committee=target, roles=[Role.COORDINATOR]
-    )
+    try:
+        _invitation, token = actions.invite_first_coordinator(actor=viewer.person, committee=target)
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+        return redirect("network:network", network=found.code)
     link = request.build_absolute_uri(reverse("network:join_token", args=[token]))
     issued = {"token": token, "link": link, "committee": target}
     return render(request, "network/network.html", _network_context(viewer, found, issued=issued))

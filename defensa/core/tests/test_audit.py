@@ -110,3 +110,19 @@ def test_actions_write_events_without_sealed_values() -> None:
     assert "5550142" not in str(event.before) + str(event.after)
     assert event.after is not None
     assert event.after["contact_sealed"] == "<sealed:replaced>"
+
+
+def test_events_appended_during_a_walk_are_not_mistaken_for_tampering() -> None:
+    events(3)
+    head = AuditChainHead.objects.get(chain=str(COMMITTEE))
+    seen_by_walk = (head.seq, head.hash)
+    events(1)  # appended after the walk read the heads
+    AuditChainHead.objects.filter(chain=str(COMMITTEE)).update(
+        seq=seen_by_walk[0], hash=seen_by_walk[1]
+    )
+    assert audit.verify() == []
+
+
+def test_floats_are_refused_in_audit_payloads() -> None:
+    with pytest.raises(TypeError):
+        audit.record(actor=None, verb="x", object_type="t", after={"latitude": 41.85})

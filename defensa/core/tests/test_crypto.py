@@ -243,3 +243,22 @@ def test_sqlite_connections_overwrite_deleted_content() -> None:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA secure_delete")
         assert cursor.fetchone()[0] == 1
+
+
+def test_committee_can_seal_again_after_its_keys_were_shredded() -> None:
+    committee = testing.committee()
+    person = testing.member(committee, name="Nueva")
+    network_actions.update_profile(
+        actor=person, person=person, contacts=[{"kind": "phone", "value": "+13125550198"}]
+    )
+    assert network_actions.shred_committee_profiles(actor=None, committee=committee) == 1
+    network_actions.update_profile(
+        actor=person, person=person, contacts=[{"kind": "phone", "value": "+13125550199"}]
+    )
+    keys = DataKey.objects.filter(committee=committee.code, purpose=KeyPurpose.PROFILE)
+    assert sorted(keys.values_list("generation", flat=True)) == [1, 2]
+    person = Person.objects.get(pk=person.pk)
+    place = crypto.Binding.of(person, "contact", committee=committee.code)
+    assert crypto.unseal_json(blob(person.contact_sealed), binding=place)[0]["value"].endswith(
+        "0199"
+    )

@@ -94,3 +94,19 @@ def test_env_example_lists_every_variable_the_code_reads() -> None:
         read |= set(re.findall(r'"(DEFENSA_[A-Z_]+)"', path.read_text(encoding="utf-8")))
     listed = set(re.findall(r"^(DEFENSA_[A-Z_]+)=", (base / ".env.example").read_text(), re.M))
     assert read - listed == set()
+
+
+def test_deploy_check_warns_when_redis_would_write_the_cache_to_disk(monkeypatch) -> None:
+    import redis
+
+    from defensa.core import checks
+
+    class PersistentRedis:
+        config = {"save": "3600 1 300 100", "appendonly": "no"}
+
+        def config_get(self, name: str) -> dict[str, str]:
+            return {name: self.config[name]}
+
+    monkeypatch.setattr(settings, "REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.setattr(redis.Redis, "from_url", staticmethod(lambda *a, **k: PersistentRedis()))
+    assert [m.id for m in checks.redis_keeps_nothing_on_disk()] == ["defensa.W002"]
