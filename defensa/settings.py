@@ -312,4 +312,6 @@ LOGGING = {
 DEFENSA_PERIODIC_TASKS = {
     "defensa.core.tasks.shred_expired_keys": 3600,
     "defensa.core.tasks.verify_audit_log": 24 * 3600,
+    "defensa.core.tasks.clear_expired_sessions": 3600,
+    "defensa.core.tasks.prune_finished_tasks": 24 * 3600,
 }

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 import threading
 import time
 import uuid
@@ -33,6 +34,8 @@ from django.db.models import Model
 from django.utils import timezone
 
 from defensa.core.models import DataKey, KeyPurpose
+
+logger = logging.getLogger(__name__)
 
 VERSION = b"\x01"
 SYSTEM_VERSION = b"\x02"
@@ -334,6 +337,9 @@ def sealed_key_id(blob: bytes | memoryview) -> uuid.UUID:
 
 # --- System secrets (not committee data): e.g. TOTP seeds ------------------------------------
 
+# The label under which second-factor secrets (TOTP keys, recovery-code seeds) are sealed.
+MFA_SECRET_LABEL = "allauth-totp"  # noqa: S105 - a derivation label, not a secret
+
 
 def seal_system(text: str, *, label: str) -> str:
     ring = master_ring()
@@ -342,6 +348,12 @@ def seal_system(text: str, *, label: str) -> str:
     sealed = AESGCM(ring.derived(ring.active_id, label)).encrypt(nonce, text.encode(), key_id)
     blob = SYSTEM_VERSION + bytes([len(key_id)]) + key_id + nonce + sealed
     return base64.urlsafe_b64encode(blob).decode("ascii")
+
+
+def system_key_id(token: str) -> str:
+    """The master key a sealed system value depends on."""
+    blob = base64.urlsafe_b64decode(token.encode("ascii"))
+    return blob[2 : 2 + blob[1]].decode()
 
 
 def unseal_system(token: str, *, label: str) -> str:
@@ -385,9 +397,17 @@ def destroy_keys(keys: list[DataKey], *, now: datetime) -> int:
     return len(kids)
 
 
-def _truncate_sqlite_wal() -> None:
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+def _truncate_sqlite_wal(attempts: int = 10) -> bool:
+    """Copy the write-ahead log into the database and empty it; a reader can delay this."""
+    for _attempt in range(attempts):
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            busy = cursor.fetchone()[0]
+        if not busy:
+            return True
+        time.sleep(0.2)
+    logger.warning("shredding: the SQLite write-ahead log could not be emptied yet")
+    return False
 
 
 def due_keys(*, now: datetime) -> list[DataKey]:

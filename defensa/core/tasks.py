@@ -24,3 +24,18 @@ def verify_audit_log() -> int:
     for item in breaks:
         logger.error("audit log broken: %s", item)
     return len(breaks)
+
+
+@task()
+def clear_expired_sessions() -> int:
+    return actions.clear_expired_sessions()
+
+
+@task()
+def prune_finished_tasks() -> None:
+    """The database task backend keeps finished results; a day is enough to debug one."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if settings.TASKS_BACKEND == "db":
+        call_command("prune_db_task_results", "--min-age-days", "1", "--failed-min-age-days", "7")

@@ -238,6 +238,9 @@ def invite_first_coordinator(
     Committee.objects.select_for_update().filter(id=committee.id).first()
     if has_coordinator(committee):
         raise ActionRefused(_("This committee already has a coordinator; they invite its members."))
+    # One open first-coordinator code at a time: a new one replaces the earlier ones.
+    for earlier in committee.invitations.filter(used_at__isnull=True, revoked_at__isnull=True):
+        revoke_invitation(actor=actor, invitation=earlier)
     return issue_invitation(actor=actor, committee=committee, roles=[Role.COORDINATOR])
 
 
@@ -286,6 +289,7 @@ def accept_invitation(
             _("This code is not valid. It may have expired or been used already."), field="code"
         )
     committee = invitation.committee
+    first_coordinator = Role.COORDINATOR in invitation.roles and not has_coordinator(committee)
     if user is not None:
         person = Person.objects.filter(user=user).first()
         if person is None:
@@ -315,6 +319,11 @@ def accept_invitation(
     )
     invitation.used_at = timezone.now()
     invitation.save(update_fields=["used_at"])
+    if first_coordinator:
+        # From now on the committee's own coordinators decide who joins: codes issued before
+        # it had one (by a network admin) stop working.
+        for other in committee.invitations.filter(used_at__isnull=True, revoked_at__isnull=True):
+            revoke_invitation(actor=None, invitation=other)
     audit.record(
         actor=person.code,
         verb="membership.joined",

@@ -8,8 +8,6 @@ from django.http import HttpRequest
 
 from defensa.core import crypto
 
-TOTP_LABEL = "allauth-totp"
-
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
@@ -27,7 +25,7 @@ class AccountAdapter(DefaultAccountAdapter):
 
 class MFAAdapter(DefaultMFAAdapter):
     def encrypt(self, text: str) -> str:
-        return crypto.seal_system(text, label=TOTP_LABEL)
+        return crypto.seal_system(text, label=crypto.MFA_SECRET_LABEL)
 
     def decrypt(self, encrypted_text: str) -> str:
-        return crypto.unseal_system(encrypted_text, label=TOTP_LABEL)
+        return crypto.unseal_system(encrypted_text, label=crypto.MFA_SECRET_LABEL)

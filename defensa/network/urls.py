@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/", views.dashboard, name="dashboard"),
     path("staff/second-factor/", views.mfa_required, name="mfa_required"),
     path("staff/me/", views.profile, name="profile"),
+    path("staff/me/sign-out/", views.sign_out_other_sessions, name="sign_out_other_sessions"),
     path("staff/c/<uuid:committee>/", views.committee_home, name="committee"),
     path(
         "staff/c/<uuid:committee>/invitations/",
@@ -28,6 +29,11 @@ urlpatterns = [
         "staff/c/<uuid:committee>/members/<uuid:membership>/end/",
         views.end_membership,
         name="end_membership",
+    ),
+    path(
+        "staff/c/<uuid:committee>/members/<uuid:membership>/sign-out/",
+        views.sign_out_member,
+        name="sign_out_member",
     ),
     path(
         "staff/c/<uuid:committee>/members/<uuid:membership>/qualifications/",

@@ -11,7 +11,7 @@ from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from defensa.core import ratelimit
 from defensa.core.access import MfaRequired, SignInRequired, first_or_404
 from defensa.core.errors import ActionRefused
 from defensa.network import access, actions, forms
@@ -140,6 +141,22 @@ def profile(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     return render(request, "network/profile.html", {"form": form})
 
 
+# Guessing a 60-bit code is hopeless anyway; this keeps floods of attempts cheap to refuse.
+JOIN_ATTEMPTS = 10
+JOIN_WINDOW = 600
+
+
+@staff_view
+@require_POST
+def sign_out_other_sessions(request: HttpRequest, viewer: Viewer) -> HttpResponse:
+    """For a lost phone or a shared computer: every other session of mine ends now."""
+    actions.sign_out_everywhere(actor=viewer.person, user=viewer.user)
+    viewer.user.refresh_from_db(fields=["session_epoch"])
+    update_session_auth_hash(request, viewer.user)
+    messages.success(request, _("All your other sessions were signed out."))
+    return redirect("network:profile")
+
+
 # --- Joining ----------------------------------------------------------------------------------
 
 
@@ -155,6 +172,12 @@ def join(request: HttpRequest, token: str = "") -> HttpResponse:
             return redirect("network:mfa_required")
     form_class = forms.CodeForm if signed_in else forms.JoinForm
     form = form_class(request.POST or None, initial={"code": token})
+    if request.method == "POST" and not ratelimit.allow(
+        request, scope="join", limit=JOIN_ATTEMPTS, window=JOIN_WINDOW
+    ):
+        form.add_error(None, _("Too many attempts. Wait ten minutes and try again."))
+        context = {"form": form, "signed_in": signed_in}
+        return render(request, "network/join.html", context, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -312,6 +335,26 @@ def end_membership(
         messages.success(
             request,
             _("%(name)s is no longer a member.") % {"name": member.person.display_name},
+        )
+    return redirect("network:committee", committee=found.code)
+
+
+@staff_view
+@require_POST
+def sign_out_member(
+    request: HttpRequest, viewer: Viewer, committee: uuid.UUID, membership: uuid.UUID
+) -> HttpResponse:
+    """A member's phone was taken: their coordinator ends every session of that account."""
+    found = access.committee(viewer, committee, Can.MANAGE_MEMBERS)
+    member = access.membership(viewer, found, membership, Can.MANAGE_MEMBERS)
+    user = member.person.user
+    if user is None:
+        messages.error(request, _("This member has no account."))
+    else:
+        actions.sign_out_everywhere(actor=viewer.person, user=user)
+        messages.success(
+            request,
+            _("%(name)s was signed out everywhere.") % {"name": member.person.display_name},
         )
     return redirect("network:committee", committee=found.code)
 

@@ -103,9 +103,15 @@ def test_rotated_key_seals_new_data_and_still_opens_old() -> None:
     assert crypto.unseal(new, binding=place) == b"new"
 
 
-def test_new_master_key_rewraps_every_live_key() -> None:
+def test_new_master_key_rewraps_every_live_key_and_mfa_secret() -> None:
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+
     place = binding()
     sealed = crypto.seal(b"kept", binding=place, purpose=KeyPurpose.PROFILE)
+    person = testing.member(testing.committee(), username="totp-user")
+    assert person.user is not None
+    totp_secret = testing.enrol_totp(person.user)
     old_spec = crypto.master_ring().keys
     new_key = base64.b64encode(secrets.token_bytes(32)).decode()
     spec = ",".join(
@@ -125,6 +131,10 @@ def test_new_master_key_rewraps_every_live_key() -> None:
                 crypto.master_ring.cache_clear()
                 crypto.key_cache.forget()
                 assert crypto.unseal(sealed, binding=place) == b"kept"
+                totp = Authenticator.objects.get(user=person.user, type="totp")
+                assert crypto.system_key_id(totp.data["secret"]) == "m2"
+                stored = TOTP(totp).instance.data["secret"]
+                assert crypto.unseal_system(stored, label=crypto.MFA_SECRET_LABEL) == totp_secret
         finally:
             crypto.master_ring.cache_clear()
 

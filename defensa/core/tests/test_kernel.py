@@ -83,3 +83,16 @@ def test_points_are_kept_only_as_coarse_cells() -> None:
     lat, lng = geo.cell_center(cell)
     assert abs(lat - 41.8487) < 0.05
     assert abs(lng + 87.7157) < 0.05
+
+
+@pytest.mark.django_db
+def test_housekeeping_removes_expired_sessions() -> None:
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.sessions.models import Session
+
+    live, dead = SessionStore(), SessionStore()
+    live.create()
+    dead.set_expiry(-10)
+    dead.create()
+    assert tasks.clear_expired_sessions.call() == 1
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session_key]

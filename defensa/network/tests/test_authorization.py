@@ -141,7 +141,20 @@ VIEWS = [
         "network:mfa_required", "get", lambda w: "/staff/second-factor/", anyone, personal=True
     ),
     Endpoint("network:profile", "get", lambda w: "/staff/me/", anyone, personal=True),
+    Endpoint(
+        "network:sign_out_other_sessions",
+        "post",
+        lambda w: "/staff/me/sign-out/",
+        anyone,
+        personal=True,
+    ),
     Endpoint("network:committee", "get", lambda w: f"/staff/c/{c(w)}/", member_of_own),
+    Endpoint(
+        "network:sign_out_member",
+        "post",
+        lambda w: f"/staff/c/{c(w)}/members/{w.target.code}/sign-out/",
+        coordinator_of_own,
+    ),
     Endpoint(
         "network:issue_invitation",
         "post",

@@ -133,3 +133,49 @@ def test_joining_another_committee_needs_the_second_factor(committee, coordinato
     response = stale.post("/join/", {"code": token})
     assert response["Location"] == "/staff/second-factor/"
     assert not coordinator.memberships.filter(committee=other).exists()
+
+
+def test_first_coordinator_joining_closes_every_other_open_code(committee) -> None:
+    fresh = testing.committee("Sin coordinación", reg=committee.region)
+    _first, kept = actions.invite_first_coordinator(actor=None, committee=fresh)
+    _second, used = actions.invite_first_coordinator(actor=None, committee=fresh)
+    # The earlier first-coordinator code was replaced when the second was issued.
+    assert fresh.invitations.filter(revoked_at__isnull=True, used_at__isnull=True).count() == 1
+    extra, _extra_token = actions.issue_invitation(actor=None, committee=fresh, roles=[])
+    actions.accept_invitation(
+        token=used, user=None, username="primera", password="una frase larga", display_name="P"
+    )
+    extra.refresh_from_db()
+    assert extra.revoked_at is not None
+    with pytest.raises(ActionRefused):
+        actions.accept_invitation(
+            token=kept, user=None, username="colada", password="una frase larga", display_name="C"
+        )
+
+
+def test_join_attempts_are_limited_per_client() -> None:
+    client = Client(REMOTE_ADDR="127.0.0.9")
+    statuses = [client.post("/join/", {"code": "AAAA-BBBB-CCCC"}).status_code for _ in range(11)]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10] == 429
+    assert Client(REMOTE_ADDR="127.0.0.10").post("/join/", {"code": "x"}).status_code == 200
+
+
+def test_coordinator_signs_a_lost_phone_out(committee, coordinator) -> None:
+    member = testing.member(committee, username="tavo")
+    phone = testing.staff_client(member)
+    assert phone.get("/staff/").status_code == 200
+    membership = testing.membership_of(member, committee)
+    testing.staff_client(coordinator).post(
+        f"/staff/c/{committee.code}/members/{membership.code}/sign-out/"
+    )
+    assert phone.get("/staff/").status_code == 302
+
+
+def test_member_ends_their_other_sessions_and_keeps_this_one(committee, coordinator) -> None:
+    laptop = testing.staff_client(coordinator)
+    phone = testing.staff_client(coordinator)
+    response = laptop.post("/staff/me/sign-out/")
+    assert response.status_code == 302
+    assert laptop.get("/staff/").status_code == 200
+    assert phone.get("/staff/").status_code == 302
