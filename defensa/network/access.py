@@ -8,7 +8,7 @@ what the viewer may see, or raises `NotFound` (the same for missing and not allo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -189,6 +189,14 @@ def membership(
     )
 
 
+def committee_member(
+    viewer: Viewer, committee_code: uuid.UUID | str, membership_code: uuid.UUID | str, need: Can
+) -> tuple[Committee, Membership]:
+    """A committee the viewer may act on with `need`, and one of its active memberships."""
+    found = committee(viewer, committee_code, need)
+    return found, membership(viewer, found, membership_code, need)
+
+
 def qualification(viewer: Viewer, committee: Committee, code: uuid.UUID | str) -> Qualification:
     """A qualification this committee granted to one of its members: its coordinators may
     revoke it. Another committee's grant is that committee's to revoke."""
@@ -288,9 +296,3 @@ def _uuid(value: uuid.UUID | str) -> uuid.UUID:
         return uuid.UUID(str(value))
     except ValueError as exc:
         raise NotFound from exc
-
-
-def persons_in(committees: Iterable[Committee]) -> QuerySet[Person]:
-    return Person.objects.filter(
-        memberships__committee__in=list(committees), memberships__ended_at__isnull=True
-    ).distinct()

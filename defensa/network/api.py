@@ -287,8 +287,7 @@ def list_members(request: HttpRequest, code: uuid.UUID) -> list[dict[str, Any]]:
 @router.delete("/committees/{code}/members/{member}", response={204: None, **ERRORS})
 def end_membership(request: HttpRequest, code: uuid.UUID, member: uuid.UUID) -> Status[Any]:
     viewer = _viewer(request)
-    committee = access.committee(viewer, code, Can.MANAGE_MEMBERS)
-    membership = access.membership(viewer, committee, member, Can.MANAGE_MEMBERS)
+    _committee, membership = access.committee_member(viewer, code, member, Can.MANAGE_MEMBERS)
     actions.end_membership(actor=viewer.person, membership=membership)
     return Status(204, None)
 
@@ -296,8 +295,7 @@ def end_membership(request: HttpRequest, code: uuid.UUID, member: uuid.UUID) -> 
 @router.put("/committees/{code}/members/{member}/roles/{role}", response={200: MemberOut, **ERRORS})
 def grant_role(request: HttpRequest, code: uuid.UUID, member: uuid.UUID, role: Role) -> Any:
     viewer = _viewer(request)
-    committee = access.committee(viewer, code, Can.MANAGE_MEMBERS)
-    membership = access.membership(viewer, committee, member, Can.MANAGE_MEMBERS)
+    committee, membership = access.committee_member(viewer, code, member, Can.MANAGE_MEMBERS)
     actions.grant_role(actor=viewer.person, membership=membership, role=role)
     return _roster_entry(viewer, committee, membership.code)
 
@@ -307,8 +305,7 @@ def grant_role(request: HttpRequest, code: uuid.UUID, member: uuid.UUID, role: R
 )
 def revoke_role(request: HttpRequest, code: uuid.UUID, member: uuid.UUID, role: Role) -> Any:
     viewer = _viewer(request)
-    committee = access.committee(viewer, code, Can.MANAGE_MEMBERS)
-    membership = access.membership(viewer, committee, member, Can.MANAGE_MEMBERS)
+    committee, membership = access.committee_member(viewer, code, member, Can.MANAGE_MEMBERS)
     actions.revoke_role(actor=viewer.person, membership=membership, role=role)
     return _roster_entry(viewer, committee, membership.code)
 
@@ -321,8 +318,7 @@ def grant_qualification(
     request: HttpRequest, code: uuid.UUID, member: uuid.UUID, body: QualificationIn
 ) -> Status[Any]:
     viewer = _viewer(request)
-    committee = access.committee(viewer, code, Can.MANAGE_QUALIFICATIONS)
-    membership = access.membership(viewer, committee, member, Can.MANAGE_QUALIFICATIONS)
+    committee, membership = access.committee_member(viewer, code, member, Can.MANAGE_QUALIFICATIONS)
     tz = zoneinfo.ZoneInfo(committee.timezone)
     expires_at = dt.datetime.combine(body.expires_on, dt.time(23, 59, 59), tzinfo=tz)
     qualification = actions.grant_qualification(

@@ -287,8 +287,7 @@ def revoke_invitation(
 def change_role(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, membership: uuid.UUID
 ) -> HttpResponse:
-    found = access.committee(viewer, committee, Can.MANAGE_MEMBERS)
-    member = access.membership(viewer, found, membership, Can.MANAGE_MEMBERS)
+    found, member = access.committee_member(viewer, committee, membership, Can.MANAGE_MEMBERS)
     form = forms.RoleForm(request.POST)
     error = ""
     if not form.is_valid():
@@ -325,8 +324,7 @@ def change_role(
 def end_membership(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, membership: uuid.UUID
 ) -> HttpResponse:
-    found = access.committee(viewer, committee, Can.MANAGE_MEMBERS)
-    member = access.membership(viewer, found, membership, Can.MANAGE_MEMBERS)
+    found, member = access.committee_member(viewer, committee, membership, Can.MANAGE_MEMBERS)
     try:
         actions.end_membership(actor=viewer.person, membership=member)
     except ActionRefused as exc:
@@ -345,8 +343,7 @@ def sign_out_member(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, membership: uuid.UUID
 ) -> HttpResponse:
     """A member's phone was taken: their coordinator ends every session of that account."""
-    found = access.committee(viewer, committee, Can.MANAGE_MEMBERS)
-    member = access.membership(viewer, found, membership, Can.MANAGE_MEMBERS)
+    found, member = access.committee_member(viewer, committee, membership, Can.MANAGE_MEMBERS)
     user = member.person.user
     if user is None:
         messages.error(request, _("This member has no account."))
@@ -364,8 +361,9 @@ def sign_out_member(
 def grant_qualification(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, membership: uuid.UUID
 ) -> HttpResponse:
-    found = access.committee(viewer, committee, Can.MANAGE_QUALIFICATIONS)
-    member = access.membership(viewer, found, membership, Can.MANAGE_QUALIFICATIONS)
+    found, member = access.committee_member(
+        viewer, committee, membership, Can.MANAGE_QUALIFICATIONS
+    )
     form = forms.QualificationForm(request.POST)
     if form.is_valid():
         try:

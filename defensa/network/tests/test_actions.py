@@ -25,16 +25,6 @@ from defensa.network.models import (
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def committee():
-    return testing.committee("Comité de Pilsen")
-
-
-@pytest.fixture
-def coordinator(committee):
-    return testing.member(committee, roles=[Role.COORDINATOR], name="Chela", username="chela")
-
-
 def join(token: str, username: str = "nuevo") -> Membership:
     return actions.accept_invitation(
         token=token,

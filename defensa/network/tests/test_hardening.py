@@ -16,16 +16,6 @@ from defensa.network.models import Invitation, QualificationKind, Role
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def committee():
-    return testing.committee("Comité de Pilsen")
-
-
-@pytest.fixture
-def coordinator(committee):
-    return testing.member(committee, roles=[Role.COORDINATOR], name="Chela", username="chela")
-
-
 def test_coordinator_cannot_make_anyone_network_admin(committee, coordinator) -> None:
     membership = testing.membership_of(coordinator, committee)
     with pytest.raises(ActionRefused):
