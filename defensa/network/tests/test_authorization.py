@@ -31,6 +31,7 @@ from defensa.network.models import (
     Network,
     Qualification,
     Role,
+    User,
     Zone,
 )
 
@@ -92,6 +93,9 @@ def build_world() -> World:
     assert former.user is not None
     former.user.refresh_from_db()  # ending the last membership signed them out; sign in again
     world.clients["former"] = testing.staff_client(former)
+    # An account with a second factor but no member profile at all.
+    stranger = User.objects.create_user(username="stranger", password="correct horse battery")
+    world.clients["stranger"] = testing.signed_in(Client(), stranger)
     # A coordinator of the committee concerned, signed in without a second factor.
     careless = testing.member(own, roles=[Role.COORDINATOR], username="careless")
     assert careless.user is not None
@@ -129,6 +133,7 @@ class Endpoint:
     api: bool = False
     public: bool = False  # open to anonymous visitors by design
     personal: bool = False  # about the viewer only: any signed-in account with a second factor
+    needs_person: bool = False  # personal, but about the viewer's member profile
 
 
 def c(w: World) -> str:
@@ -140,7 +145,9 @@ VIEWS = [
     Endpoint(
         "network:mfa_required", "get", lambda w: "/staff/second-factor/", anyone, personal=True
     ),
-    Endpoint("network:profile", "get", lambda w: "/staff/me/", anyone, personal=True),
+    Endpoint(
+        "network:profile", "get", lambda w: "/staff/me/", anyone, personal=True, needs_person=True
+    ),
     Endpoint(
         "network:sign_out_other_sessions",
         "post",
@@ -245,7 +252,9 @@ VIEWS = [
 
 A = "/api/v1"
 API = [
-    Endpoint("GET /me", "get", lambda w: f"{A}/me", anyone, api=True, personal=True),
+    Endpoint(
+        "GET /me", "get", lambda w: f"{A}/me", anyone, api=True, personal=True, needs_person=True
+    ),
     Endpoint(
         "PATCH /me",
         "patch",
@@ -254,6 +263,7 @@ API = [
         lambda w: {"display_name": "Nuevo nombre"},
         api=True,
         personal=True,
+        needs_person=True,
     ),
     Endpoint(
         "GET /committees", "get", lambda w: f"{A}/committees", anyone, api=True, personal=True
@@ -426,6 +436,8 @@ def expected(endpoint: Endpoint, who: str) -> str:
         return "sign-in"
     if who == "no-mfa":
         return "allowed" if endpoint.name == "network:mfa_required" else "mfa"
+    if who == "stranger":
+        return "allowed" if endpoint.personal and not endpoint.needs_person else "denied"
     if who == "former":
         if endpoint.personal:
             return "allowed"

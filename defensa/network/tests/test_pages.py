@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,9 @@ from defensa import testing
 from defensa.network.models import Role
 
 pytestmark = pytest.mark.django_db
+
+# A page that names another host in a src, href or form action would leak visitors to it.
+ELSEWHERE = re.compile(r'(src|href|action)="(https?:)?//')
 
 
 def routes(patterns: list, prefix: str = "") -> Iterator[str]:
@@ -39,7 +43,11 @@ def test_every_plain_page_answers_without_a_server_error() -> None:
     failures = []
     for who, client in visitors.items():
         for path in paths:
-            status = client.get(path).status_code
-            if status >= 500:
-                failures.append(f"{who} {path}: {status}")
+            response = client.get(path)
+            if response.status_code >= 500:
+                failures.append(f"{who} {path}: {response.status_code}")
+            elif response.get("Content-Type", "").startswith("text/html") and ELSEWHERE.search(
+                response.content.decode()
+            ):
+                failures.append(f"{who} {path}: loads or sends something to another site")
     assert failures == []
