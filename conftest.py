@@ -12,13 +12,17 @@ import pytest
 @pytest.fixture(scope="session", autouse=True)
 def _compiled_translations() -> None:
     """Tests read the catalogs as they are in the tree, compiled without gettext."""
+    import gettext
+
     from asgiref.local import Local
     from django.utils.translation import trans_real
 
     from defensa.core import i18n
 
     i18n.compile_catalogs()
-    # Django may have loaded the catalogs while setting up; make it read the fresh ones.
+    # Django (and Python's gettext cache under it) may have loaded the catalogs while setting
+    # up; make them read the fresh ones.
+    gettext._translations.clear()  # type: ignore[attr-defined]
     trans_real._translations = {}  # type: ignore[attr-defined]
     trans_real._default = None  # type: ignore[attr-defined]
     trans_real._active = Local()  # type: ignore[attr-defined]

@@ -123,3 +123,21 @@ def database(url: str, *, sqlite_path: Path) -> dict[str, object]:
         "CONN_MAX_AGE": 60,
         "CONN_HEALTH_CHECKS": True,
     }
+
+
+def smtp(url: str) -> dict[str, object] | None:
+    """Translate DEFENSA_SMTP_URL (smtp:// with STARTTLS, or smtps://) to Django's settings."""
+    if not url:
+        return None
+    parts = urlsplit(url)
+    if parts.scheme not in {"smtp", "smtps"} or not parts.hostname:
+        raise ImproperlyConfigured("DEFENSA_SMTP_URL must look like smtp://user:pass@host:587")
+    ssl = parts.scheme == "smtps"
+    return {
+        "host": parts.hostname,
+        "port": parts.port or (465 if ssl else 587),
+        "user": unquote(parts.username or ""),
+        "password": unquote(parts.password or ""),
+        "tls": not ssl,
+        "ssl": ssl,
+    }

@@ -61,7 +61,10 @@ INSTALLED_APPS = [
     "ninja",
     "defensa.core",
     "defensa.network",
+    "defensa.messaging",
+    "defensa.shifts",
     "defensa.public",
+    "defensa.demo",
 ]
 
 MIDDLEWARE = [
@@ -214,8 +217,32 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-# No e-mail is sent: accounts have no address, and channels bring their own transports.
-EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# --- Channels to members (each is off until its variables are set) ----------------------------
+
+# The address people and providers reach this site at; webhook signatures are checked against it.
+DEFENSA_PUBLIC_URL = env.text("DEFENSA_PUBLIC_URL", "http://127.0.0.1:8000")
+DEFENSA_TWILIO_ACCOUNT_SID = env.text("DEFENSA_TWILIO_ACCOUNT_SID")
+DEFENSA_TWILIO_AUTH_TOKEN = env.secret("DEFENSA_TWILIO_AUTH_TOKEN") or ""
+# The sending number (E.164) or a messaging service id (MG...).
+DEFENSA_TWILIO_FROM = env.text("DEFENSA_TWILIO_FROM")
+DEFENSA_TWILIO_API_URL = env.text("DEFENSA_TWILIO_API_URL", "https://api.twilio.com").rstrip("/")
+# A signal-cli daemon's JSON-RPC endpoint, e.g. http://127.0.0.1:8080/api/v1/rpc, and its number.
+DEFENSA_SIGNAL_RPC_URL = env.text("DEFENSA_SIGNAL_RPC_URL")
+DEFENSA_SIGNAL_ACCOUNT = env.text("DEFENSA_SIGNAL_ACCOUNT")
+# E-mail to members who chose it: smtp://user:password@host:587 (STARTTLS) or smtps://...:465.
+DEFENSA_EMAIL_FROM = env.text("DEFENSA_EMAIL_FROM")
+_smtp = env.smtp(env.secret("DEFENSA_SMTP_URL") or "")
+if _smtp:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST, EMAIL_PORT = _smtp["host"], _smtp["port"]
+    EMAIL_HOST_USER, EMAIL_HOST_PASSWORD = _smtp["user"], _smtp["password"]
+    EMAIL_USE_TLS, EMAIL_USE_SSL = _smtp["tls"], _smtp["ssl"]
+    EMAIL_TIMEOUT = 20
+else:
+    # Nothing is sent by e-mail until SMTP is configured.
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+# Apps that answer messages members send (SMS replies, Signal): first to recognise one wins.
+DEFENSA_INBOUND_HANDLERS = ["defensa.shifts.inbound.handle"]
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -275,6 +302,8 @@ STORAGES = {
 
 # Days a reporter's optional callback contact stays readable before its data key is destroyed.
 DEFENSA_CONTACT_RETENTION_DAYS = env.integer("DEFENSA_CONTACT_RETENTION_DAYS", default=7, minimum=1)
+# Days past shifts (and who was on them) are kept before they are deleted.
+DEFENSA_SHIFT_RETENTION_DAYS = env.integer("DEFENSA_SHIFT_RETENTION_DAYS", default=60, minimum=1)
 # Lifetime of an issued invitation code.
 DEFENSA_INVITATION_DAYS = env.integer("DEFENSA_INVITATION_DAYS", default=7, minimum=1)
 
@@ -314,4 +343,10 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.core.tasks.verify_audit_log": 24 * 3600,
     "defensa.core.tasks.clear_expired_sessions": 3600,
     "defensa.core.tasks.prune_finished_tasks": 24 * 3600,
+    "defensa.messaging.tasks.deliver_due_messages": 60,
+    "defensa.messaging.tasks.forget_old_messages": 24 * 3600,
+    "defensa.shifts.tasks.extend_schedules": 24 * 3600,
+    "defensa.shifts.tasks.warn_about_gaps": 3600,
+    "defensa.shifts.tasks.forget_old_offers": 24 * 3600,
+    "defensa.shifts.tasks.forget_old_shifts": 24 * 3600,
 }

@@ -28,6 +28,8 @@ account_pages = [
 urlpatterns = [
     path("", include("defensa.public.urls")),
     path("", include("defensa.network.urls")),
+    path("", include("defensa.shifts.urls")),
+    path("", include("defensa.messaging.urls")),
     path("accounts/", include(account_pages)),
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("i18n/setlang/", set_language, name="set_language"),

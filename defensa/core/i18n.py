@@ -86,7 +86,7 @@ def _python_calls(text: str) -> Iterator[Call]:
 
 
 # templatize() turns a template into text in which only the gettext calls are meaningful.
-_STRING = r"u?'(?:[^'\\]|\\.)*'"
+_STRING = r"""u?(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")"""
 _TEMPLATE_CALL = re.compile(rf"\b(n?p?gettext)\(\s*({_STRING}(?:\s*,\s*{_STRING})*)")
 
 

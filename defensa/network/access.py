@@ -126,7 +126,12 @@ def my_committees(viewer: Viewer) -> QuerySet[Committee]:
 
 def committee(viewer: Viewer, code: uuid.UUID | str, need: Can) -> Committee:
     """A committee the viewer may act on with `need`, or NotFound."""
-    ids = viewer.committees_where(need)
+    return committee_with_roles(viewer, code, POLICY[need])
+
+
+def committee_with_roles(viewer: Viewer, code: uuid.UUID | str, roles: frozenset[str]) -> Committee:
+    """A committee where the viewer holds one of `roles` (other apps' policies), or NotFound."""
+    ids = [cid for cid, held in viewer.roles.items() if held & roles]
     return first_or_404(
         Committee.objects.filter(code=_uuid(code), id__in=ids).select_related("region__network")
     )
@@ -235,6 +240,19 @@ def contact_methods(viewer: Viewer, person: Person) -> list[dict[str, str]]:
         allowed = shared.exists()
     if not allowed:
         raise NotFound
+    return _unsealed_contacts(person)
+
+
+def contact_methods_for_delivery(person: Person) -> list[dict[str, str]]:
+    """A person's contact methods, most preferred first, for the system to send them a message.
+
+    No viewer: only `messaging` calls this, at the moment of sending, and nothing it returns
+    is stored or logged.
+    """
+    return _unsealed_contacts(person)
+
+
+def _unsealed_contacts(person: Person) -> list[dict[str, str]]:
     if not person.contact_sealed:
         return []
     binding = crypto.Binding.of(person, "contact", committee=person.home_committee.code)

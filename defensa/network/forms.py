@@ -37,11 +37,22 @@ class ProfileForm(forms.Form):
     phone = SafeCharField(label=_("Phone (SMS or calls)"), max_length=32, required=False)
     signal = SafeCharField(label=_("Signal number"), max_length=32, required=False)
     email = SafeCharField(label=_("E-mail"), max_length=254, required=False)
+    preferred = forms.ChoiceField(
+        label=_("How should we reach you first?"),
+        choices=[("phone", _("SMS")), ("signal", _("Signal")), ("email", _("E-mail"))],
+        required=False,
+    )
 
     def contacts(self) -> list[dict[str, str]]:
+        """The contact methods given, the preferred one first."""
+        kinds = ["phone", "signal", "email"]
+        preferred = self.cleaned_data.get("preferred")
+        if preferred in kinds:
+            kinds.remove(preferred)
+            kinds.insert(0, preferred)
         return [
             {"kind": kind, "value": self.cleaned_data[kind]}
-            for kind in ("phone", "signal", "email")
+            for kind in kinds
             if self.cleaned_data.get(kind)
         ]
 

@@ -121,8 +121,14 @@ def profile(request: HttpRequest, viewer: Viewer) -> HttpResponse:
     person = viewer.person
     if person is None:
         raise access.NotFound
-    contacts = {c["kind"]: c["value"] for c in access.contact_methods(viewer, person)}
-    initial = {"display_name": person.display_name, "languages": person.languages, **contacts}
+    methods = access.contact_methods(viewer, person)
+    contacts = {c["kind"]: c["value"] for c in methods}
+    initial = {
+        "display_name": person.display_name,
+        "languages": person.languages,
+        "preferred": methods[0]["kind"] if methods else "",
+        **contacts,
+    }
     form = forms.ProfileForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

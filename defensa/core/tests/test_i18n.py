@@ -93,3 +93,9 @@ def test_unknown_language_choice_falls_back_to_spanish() -> None:
     client = Client()
     client.cookies["django_language"] = "xx"
     assert client.get("/")["Content-Language"] == "es"
+
+
+def test_template_strings_with_apostrophes_are_extracted(extracted: list[i18n.Message]) -> None:
+    # templatize() writes these with double quotes; they must not slip past the catalog check.
+    msgids = {m.msgid for m in extracted}
+    assert any(msgid.startswith("Lost a phone, or signed in on someone else's") for msgid in msgids)

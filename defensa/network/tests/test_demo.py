@@ -45,11 +45,20 @@ def test_demo_phone_numbers_are_stored_only_sealed(tmp_path: Path) -> None:
         assert b"+1312555" not in bytes(person.contact_sealed)
 
 
-def test_load_demo_command_is_idempotent(settings, tmp_path: Path) -> None:
+def test_load_demo_command_is_idempotent_and_schedules_shifts(settings, tmp_path: Path) -> None:
+    from defensa.shifts.models import Assignment, Slot
+
     settings.DATA_DIR = tmp_path
     call_command("load_demo")
     call_command("load_demo")
     assert Committee.objects.count() == 3
+    assert Slot.objects.filter(committee__name__contains="Pilsen").exists()
+    assert Assignment.objects.exists()
+    # Some places stay open, so the demo shows gaps too.
+    assert any(
+        slot.assignments.filter(cancelled_at__isnull=True).count() < slot.needed
+        for slot in Slot.objects.all()[:50]
+    )
 
 
 def test_demo_code_prints_the_current_code(settings, tmp_path: Path, capsys) -> None:

@@ -44,6 +44,8 @@ def process_specs(*, host: str, port: int) -> dict[str, list[str]]:
             "default",
         ]
     specs["scheduler"] = [python, "-m", "django", "scheduler"]
+    if settings.DEFENSA_SIGNAL_RPC_URL and settings.DEFENSA_SIGNAL_ACCOUNT:
+        specs["signal"] = [python, "-m", "django", "signal_receive"]
     return specs
 
 

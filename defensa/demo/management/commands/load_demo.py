@@ -5,16 +5,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from django.db import transaction
 
-from defensa.network import demo
+from defensa.network import demo as network_demo
+from defensa.shifts import demo as shifts_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo network (three committees, about 40 members) unless it exists."
+    help = "Create the demo network (three committees, about 40 members, shifts) unless it exists."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if demo.loaded():
+        if network_demo.loaded():
             self.stdout.write("Demo data is already loaded.")
             return
-        demo.load(data_dir=Path(settings.DATA_DIR))
+        with transaction.atomic():
+            network_demo.load(data_dir=Path(settings.DATA_DIR))
+            shifts_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))

@@ -1,0 +1,136 @@
+"""Local stand-ins for the providers: a Twilio REST API and a signal-cli JSON-RPC daemon.
+
+Each runs an HTTP server on 127.0.0.1 in a thread, records what it was sent, and answers the
+way the real service does (including its errors, when told to).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs
+
+from django.test import override_settings
+from twilio.request_validator import RequestValidator
+
+
+@dataclass
+class Recorded:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+    def form(self) -> dict[str, str]:
+        return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class FakeServer:
+    url: str
+    requests: list[Recorded] = field(default_factory=list)
+    # (status, json body) answers to give, in order; then the default success.
+    scripted: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    inbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+@contextmanager
+def _serve(answer: Any) -> Iterator[FakeServer]:
+    state: dict[str, FakeServer] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            fake = state["fake"]
+            fake.requests.append(Recorded(self.path, dict(self.headers), body))
+            status, payload = answer(fake, body)
+            raw = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    state["fake"] = FakeServer(url=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+    try:
+        yield state["fake"]
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+TWILIO_SID = "AC" + "0" * 32
+TWILIO_TOKEN = "test-auth-token"
+SIGNAL_ACCOUNT = "+13125550100"
+
+
+def _twilio_answer(fake: FakeServer, body: bytes) -> tuple[int, dict[str, Any]]:
+    if fake.scripted:
+        return fake.scripted.pop(0)
+    return 201, {"sid": f"SM{len(fake.requests):032d}", "status": "queued"}
+
+
+def _signal_answer(fake: FakeServer, body: bytes) -> tuple[int, dict[str, Any]]:
+    call = json.loads(body)
+    if fake.scripted:
+        status, payload = fake.scripted.pop(0)
+        return status, {"jsonrpc": "2.0", "id": call["id"], **payload}
+    if call["method"] == "receive":
+        waiting, fake.inbox[:] = list(fake.inbox), []
+        return 200, {"jsonrpc": "2.0", "id": call["id"], "result": waiting}
+    return 200, {"jsonrpc": "2.0", "id": call["id"], "result": {"timestamp": 1764300000000}}
+
+
+@contextmanager
+def twilio() -> Iterator[FakeServer]:
+    """A fake Twilio REST API, with Defensa configured to use it."""
+    with (
+        _serve(_twilio_answer) as fake,
+        override_settings(
+            DEFENSA_TWILIO_ACCOUNT_SID=TWILIO_SID,
+            DEFENSA_TWILIO_AUTH_TOKEN=TWILIO_TOKEN,
+            DEFENSA_TWILIO_FROM="+13125550000",
+            DEFENSA_TWILIO_API_URL=fake.url,
+        ),
+    ):
+        yield fake
+
+
+@contextmanager
+def signal_cli() -> Iterator[FakeServer]:
+    """A fake signal-cli daemon (JSON-RPC over HTTP), with Defensa configured to use it."""
+    with (
+        _serve(_signal_answer) as fake,
+        override_settings(
+            DEFENSA_SIGNAL_RPC_URL=f"{fake.url}/api/v1/rpc", DEFENSA_SIGNAL_ACCOUNT=SIGNAL_ACCOUNT
+        ),
+    ):
+        yield fake
+
+
+def basic_auth(recorded: Recorded) -> tuple[str, str]:
+    kind, _sep, value = recorded.headers.get("Authorization", "").partition(" ")
+    assert kind == "Basic"
+    user, _sep, password = base64.b64decode(value).decode().partition(":")
+    return user, password
+
+
+def signed_twilio_post(client: Any, path: str, params: dict[str, str], *, public_url: str) -> Any:
+    """POST a webhook the way Twilio does: form-encoded, signed over the public URL."""
+    signature = RequestValidator(TWILIO_TOKEN).compute_signature(public_url + path, params)
+    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from defensa.messaging import views
+
+app_name = "messaging"
+
+urlpatterns = [
+    path("hooks/twilio/sms/", views.twilio_sms, name="twilio_sms"),
+]
