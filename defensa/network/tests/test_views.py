@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.test import Client
 
 from defensa import testing
@@ -34,7 +32,7 @@ def cast():
 
 
 def current_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    return testing.totp_code(secret)
 
 
 def test_coordinator_sees_members_roles_and_qualifications(cast) -> None:
@@ -150,7 +148,7 @@ def test_enrolling_totp_opens_protected_pages(cast) -> None:
     client.post(ask["Location"], {"password": "correct horse battery"})
     activate = client.get("/accounts/2fa/totp/activate/")
     secret = activate.context["form"].secret
-    response = client.post("/accounts/2fa/totp/activate/", {"code": current_code(secret)})
+    response = client.post("/accounts/2fa/totp/activate/", {"code": testing.totp_code(secret)})
     assert response.status_code == 302
     assert Authenticator.objects.filter(user=user, type="totp").exists()
     from defensa.core.models import AuditEvent
@@ -169,7 +167,7 @@ def test_enrolled_account_signs_in_with_password_and_code(cast) -> None:
     wrong = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
     assert wrong.status_code == 200
     assert client.get("/staff/").status_code == 302
-    client.post("/accounts/2fa/authenticate/", {"code": current_code(secret)})
+    client.post("/accounts/2fa/authenticate/", {"code": testing.totp_code(secret)})
     assert client.get(f"/staff/c/{cast['committee'].code}/").status_code == 200
 
 
