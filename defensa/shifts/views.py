@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -56,8 +57,15 @@ def _back(request: HttpRequest, committee: Any) -> HttpResponse:
     return redirect(schedule)
 
 
-def _refused(request: HttpRequest, exc: ActionRefused) -> None:
-    messages.error(request, exc.message)
+def _attempt(request: HttpRequest, action: Callable[[], object], done: str) -> object:
+    """Run one action; tell the person it worked, or why it was refused."""
+    try:
+        result = action()
+    except ActionRefused as exc:
+        messages.error(request, exc.message)
+        return None
+    messages.success(request, done)
+    return result
 
 
 # --- The week grid ----------------------------------------------------------------------------
@@ -279,14 +287,14 @@ def sign_up(
 ) -> HttpResponse:
     found = access.committee(viewer, committee, ShiftCan.VIEW_SCHEDULE)
     target = access.slot(viewer, found, slot)
-    if viewer.person is None:
+    person = viewer.person
+    if person is None:
         raise NotFound
-    try:
-        actions.sign_up(actor=viewer.person, person=viewer.person, slot=target)
-    except ActionRefused as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("You are on this shift. Thank you!"))
+    _attempt(
+        request,
+        lambda: actions.sign_up(actor=person, person=person, slot=target),
+        _("You are on this shift. Thank you!"),
+    )
     return _back(request, found)
 
 
@@ -321,10 +329,11 @@ def offer(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, slot: uuid.UUID
 ) -> HttpResponse:
     found = access.committee(viewer, committee, ShiftCan.MANAGE)
+    target = access.slot(viewer, found, slot)
     try:
-        count = actions.offer_slot(actor=viewer.person, slot=access.slot(viewer, found, slot))
+        count = actions.offer_slot(actor=viewer.person, slot=target)
     except ActionRefused as exc:
-        _refused(request, exc)
+        messages.error(request, exc.message)
     else:
         messages.success(
             request,
@@ -339,14 +348,12 @@ def cancel(
     request: HttpRequest, viewer: Viewer, committee: uuid.UUID, assignment: uuid.UUID
 ) -> HttpResponse:
     found = access.committee(viewer, committee, ShiftCan.VIEW_SCHEDULE)
-    try:
-        actions.cancel_assignment(
-            actor=viewer.person, assignment=access.assignment(viewer, found, assignment)
-        )
-    except ActionRefused as exc:
-        _refused(request, exc)
-    else:
-        messages.success(request, _("The sign-up was cancelled."))
+    item = access.assignment(viewer, found, assignment)
+    _attempt(
+        request,
+        lambda: actions.cancel_assignment(actor=viewer.person, assignment=item),
+        _("The sign-up was cancelled."),
+    )
     return _back(request, found)
 
 
@@ -364,7 +371,7 @@ def set_call(
                 actor=viewer.person, assignment=item, on_call=form.cleaned_data["on_call"]
             )
         except ActionRefused as exc:
-            _refused(request, exc)
+            messages.error(request, exc.message)
     if request.POST.get("next") == "mine":
         return redirect("shifts:mine")
     return _back(request, found)
