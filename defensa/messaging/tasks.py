@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from defensa.messaging import actions
+from defensa.messaging import delivery
 from defensa.messaging.models import OutgoingMessage
 
 
@@ -11,15 +11,15 @@ def deliver_message(pk: int) -> str:
     message = OutgoingMessage.objects.filter(pk=pk).first()
     if message is None:
         return "gone"
-    return actions.deliver(message)
+    return delivery.deliver(message)
 
 
 @task()
 def deliver_due_messages() -> int:
     """The safety net: retries that came due, and messages a killed worker left claimed."""
-    return actions.deliver_due()
+    return delivery.deliver_due()
 
 
 @task()
 def forget_old_messages() -> int:
-    return actions.forget_old_messages()
+    return delivery.forget_old_messages()

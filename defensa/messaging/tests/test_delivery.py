@@ -10,7 +10,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from defensa import testing
-from defensa.messaging import actions, inbound, transports
+from defensa.messaging import actions, delivery, inbound, transports
 from defensa.messaging.models import MessageStatus, OutgoingMessage
 from defensa.messaging.tests import fakes
 from defensa.network import actions as network_actions
@@ -36,7 +36,7 @@ def test_sms_goes_to_twilio_with_our_credentials(member) -> None:
         message = actions.queue_message(person=member, body="Hola", purpose="test")
         assert message is not None
         assert message.channel == "sms"  # Signal is not configured here
-        assert actions.deliver(message) == MessageStatus.SENT
+        assert delivery.deliver(message) == MessageStatus.SENT
     sent = twilio.requests[0]
     assert sent.path == f"/2010-04-01/Accounts/{fakes.TWILIO_SID}/Messages.json"
     assert sent.form() == {"To": PHONE, "Body": "Hola", "From": "+13125550000"}
@@ -51,7 +51,7 @@ def test_preferred_channel_comes_first(member) -> None:
         message = actions.queue_message(person=member, body="Hola", purpose="test")
         assert message is not None
         assert message.channel == "signal"
-        actions.deliver(message)
+        delivery.deliver(message)
     call = signal.requests[0].json()
     assert call["method"] == "send"
     assert call["params"] == {
@@ -78,7 +78,7 @@ def test_provider_errors_retry_or_park(member, answer, status, permanent) -> Non
         twilio.scripted.append(answer)
         message = actions.queue_message(person=member, body="Hola", purpose="test")
         assert message is not None
-        assert actions.deliver(message) == status
+        assert delivery.deliver(message) == status
     message.refresh_from_db()
     assert message.attempts == 1
     assert PHONE not in message.last_error
@@ -92,14 +92,14 @@ def test_a_killed_worker_loses_nothing_and_duplicates_at_most_once(member) -> No
         assert message is not None
         now = timezone.now()
         # A worker claims the message, sends it, and is killed before marking it sent.
-        assert actions.claim(message, now=now)
+        assert delivery.claim(message, now=now)
         transports.get("sms").send(to=PHONE, body=message.body)
         # While its lease runs, nobody else sends it.
-        assert actions.deliver_due(now=now + timedelta(seconds=30)) == 0
+        assert delivery.deliver_due(now=now + timedelta(seconds=30)) == 0
         # After the lease, the safety net sends it again, once.
-        later = now + actions.LEASE + timedelta(seconds=1)
-        assert actions.deliver_due(now=later) == 1
-        assert actions.deliver_due(now=later + timedelta(minutes=5)) == 0
+        later = now + delivery.LEASE + timedelta(seconds=1)
+        assert delivery.deliver_due(now=later) == 1
+        assert delivery.deliver_due(now=later + timedelta(minutes=5)) == 0
     assert len(twilio.requests) == 2
     assert OutgoingMessage.objects.get().status == MessageStatus.SENT
 
@@ -109,20 +109,20 @@ def test_too_many_failures_park_the_message(member) -> None:
         message = actions.queue_message(person=member, body="Hola", purpose="test")
         assert message is not None
         now = timezone.now()
-        for attempt in range(actions.MAX_ATTEMPTS):
+        for attempt in range(delivery.MAX_ATTEMPTS):
             twilio.scripted.append((503, {"message": "unavailable"}))
-            actions.deliver(message, now=now + timedelta(days=attempt + 1))
+            delivery.deliver(message, now=now + timedelta(days=attempt + 1))
     message.refresh_from_db()
     assert message.status == MessageStatus.DEAD
-    assert message.attempts == actions.MAX_ATTEMPTS
+    assert message.attempts == delivery.MAX_ATTEMPTS
 
 
 def test_old_messages_are_forgotten(member) -> None:
     with fakes.twilio():
         message = actions.queue_message(person=member, body="Hola", purpose="test")
         assert message is not None
-        actions.deliver(message)
-    assert actions.forget_old_messages(now=timezone.now() + timedelta(days=8)) == 1
+        delivery.deliver(message)
+    assert delivery.forget_old_messages(now=timezone.now() + timedelta(days=8)) == 1
 
 
 @override_settings(
@@ -136,7 +136,7 @@ def test_email_is_sent_for_those_who_chose_it() -> None:
     )
     message = actions.queue_message(person=person, body="Turnos\nHola", purpose="test")
     assert message is not None
-    actions.deliver(message)
+    delivery.deliver(message)
     assert mail.outbox[0].to == ["tavo@example.org"]
     assert mail.outbox[0].subject == "Turnos"
     # E-mail cannot carry a reply code back to us.

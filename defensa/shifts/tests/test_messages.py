@@ -9,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 
 from defensa import testing
-from defensa.messaging import actions as messaging
+from defensa.messaging import delivery
 from defensa.messaging.models import OutgoingMessage
 from defensa.messaging.tests import fakes
 from defensa.network import actions as network_actions
@@ -50,7 +50,7 @@ def test_offer_by_sms_and_take_it_by_replying(settings, template, confirmers) ->
     assert slot is not None
     with fakes.twilio() as twilio:
         assert actions.offer_slot(actor=None, slot=slot) == 2
-        messaging.deliver_due()
+        delivery.deliver_due()
         bodies = {r.form()["To"]: r.form()["Body"] for r in twilio.requests}
         assert "responda: SÍ" in bodies["+13125550101"] or "responda" in bodies["+13125550101"]
         assert "reply: YES" in bodies["+13125550102"]
@@ -117,7 +117,7 @@ def test_coordinators_hear_about_gaps_48_hours_ahead_once(
     with fakes.twilio() as twilio:
         assert actions.warn_about_gaps() == 1
         assert actions.warn_about_gaps() == 0
-        messaging.deliver_due()
+        delivery.deliver_due()
     [sent] = twilio.requests
     body = sent.form()["Body"]
     assert sent.form()["To"] == "+13125550100"

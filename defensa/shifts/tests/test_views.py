@@ -170,7 +170,7 @@ def test_coordinator_sees_each_volunteers_load(client, template, confirmers) -> 
 def test_offer_answered_over_signal(template, confirmers) -> None:
     from django.core.management import call_command
 
-    from defensa.messaging import actions as messaging
+    from defensa.messaging import delivery
     from defensa.shifts.models import SlotOffer
 
     tavo = confirmers[0]
@@ -180,7 +180,7 @@ def test_offer_answered_over_signal(template, confirmers) -> None:
     slot = slot_of(weekly(template))
     with fakes.signal_cli() as signal:
         assert actions.offer_slot(actor=None, slot=slot) == 1
-        messaging.deliver_due()
+        delivery.deliver_due()
         code = SlotOffer.objects.get().reply_code
         signal.inbox.append(
             {"envelope": {"sourceNumber": "+13125550101", "dataMessage": {"message": f"Sí {code}"}}}
