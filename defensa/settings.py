@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "defensa.network",
     "defensa.messaging",
     "defensa.shifts",
+    "defensa.hotline",
     "defensa.public",
     "defensa.demo",
 ]
@@ -302,6 +303,8 @@ STORAGES = {
 
 # Days a reporter's optional callback contact stays readable before its data key is destroyed.
 DEFENSA_CONTACT_RETENTION_DAYS = env.integer("DEFENSA_CONTACT_RETENTION_DAYS", default=7, minimum=1)
+# Days after the end of its month that what a report says stays readable (then its key goes).
+DEFENSA_REPORT_RETENTION_DAYS = env.integer("DEFENSA_REPORT_RETENTION_DAYS", default=365, minimum=1)
 # Days past shifts (and who was on them) are kept before they are deleted.
 DEFENSA_SHIFT_RETENTION_DAYS = env.integer("DEFENSA_SHIFT_RETENTION_DAYS", default=60, minimum=1)
 # Lifetime of an issued invitation code.

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("defensa.public.urls")),
     path("", include("defensa.network.urls")),
     path("", include("defensa.shifts.urls")),
+    path("", include("defensa.hotline.urls")),
     path("", include("defensa.messaging.urls")),
     path("accounts/", include(account_pages)),
     path("accounts/2fa/", include("allauth.mfa.urls")),

@@ -196,10 +196,15 @@ key_cache = _KeyCache()
 
 def _period(purpose: str, at: datetime) -> tuple[datetime, datetime | None]:
     """The period a new ciphertext falls in, and when that period's key must be destroyed."""
+    day = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     if purpose == KeyPurpose.CONTACT:
-        start = at.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         retention = timedelta(days=settings.DEFENSA_CONTACT_RETENTION_DAYS)
-        return start, start + timedelta(days=1) + retention
+        return day, day + timedelta(days=1) + retention
+    if purpose == KeyPurpose.REPORT:
+        # One key per month: a month's reports become unreadable together.
+        month = day.replace(day=1)
+        next_month = (month + timedelta(days=32)).replace(day=1)
+        return month, next_month + timedelta(days=settings.DEFENSA_REPORT_RETENTION_DAYS)
     return FOREVER, None
 
 

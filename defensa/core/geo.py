@@ -105,3 +105,12 @@ def coarse_cell(lat: float, lng: float) -> str:
 def cell_center(cell: str) -> tuple[float, float]:
     lat, lng = h3.cell_to_latlng(cell)
     return float(lat), float(lng)
+
+
+def parent_cells(cell: str) -> list[str]:
+    """The cell itself and each coarser cell containing it, finest first, down to res 3."""
+    resolution = h3.get_resolution(cell)
+    return [
+        str(h3.cell_to_parent(cell, r)) if r < resolution else cell
+        for r in range(resolution, COARSEST_AREA_RESOLUTION - 1, -1)
+    ]

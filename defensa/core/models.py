@@ -17,6 +17,8 @@ class KeyPurpose(models.TextChoices):
     PROFILE = "profile", _("Member profiles")
     # A reporter's optional callback contact: destroyed after the retention period.
     CONTACT = "contact", _("Reporter contact")
+    # What reports say (text, places, recordings, photos): destroyed after its retention period.
+    REPORT = "report", _("Reports")
 
 
 class DataKey(models.Model):

@@ -93,3 +93,23 @@ class ApiText:
             return clean_text(value, max_length=self.max_length, multiline=self.multiline)
         except ValidationError as exc:
             raise ValueError(exc.messages[0]) from exc
+
+
+def neutralize(value: str) -> str:
+    """Text people send us, kept as they wrote it, except what could disguise it.
+
+    Used for reports, which must never be refused for their characters: direction overrides
+    and invisible formatting become visible markers like <U+202E>, control characters other
+    than newlines and tabs are dropped, and line endings become plain newlines. Combining
+    marks, joiners (emoji sequences) and every script are left untouched.
+    """
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    out = []
+    for char in value:
+        if char in BIDI or char in INVISIBLE:
+            out.append(f"<U+{ord(char):04X}>")
+        elif unicodedata.category(char) in {"Cc", "Cs"} and char not in MULTILINE_WHITESPACE:
+            continue
+        else:
+            out.append(char)
+    return "".join(out)

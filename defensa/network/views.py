@@ -28,6 +28,8 @@ from defensa.network.models import ROLE_NEEDS_QUALIFICATION, Committee, Qualific
 
 View = Callable[..., HttpResponse]
 
+REPORT_READERS = frozenset({Role.DISPATCHER, Role.COORDINATOR, Role.DOCUMENTARIAN})
+
 
 def staff_view(view: View) -> View:
     """Sign-in and a second factor first; then the view gets the request's Viewer."""
@@ -229,6 +231,8 @@ def _home_context(viewer: Viewer, committee: Committee, **extra: Any) -> dict[st
         "zones": access.zones(viewer, committee),
         "area": access.committee_area(viewer, committee),
         "is_coordinator": viewer.can(Can.VIEW_ROSTER, committee.id),
+        # Only for showing the link; the reports app decides who reads (a test keeps them equal).
+        "reads_reports": bool(access.roles_in(viewer, committee) & REPORT_READERS),
     }
     if context["is_coordinator"]:
         context.update(

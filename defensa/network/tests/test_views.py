@@ -219,3 +219,10 @@ def test_changes_to_how_an_account_signs_in_are_audited(cast) -> None:
     event = AuditEvent.objects.get(verb="account.password_changed")
     assert event.actor == cast["coordinator"].code
     assert event.committee == cast["committee"].code
+
+
+def test_the_reports_link_follows_the_reports_policy() -> None:
+    from defensa.hotline.access import POLICY, ReportCan
+    from defensa.network.views import REPORT_READERS
+
+    assert POLICY[ReportCan.READ] == REPORT_READERS

@@ -1,0 +1,226 @@
+"""Reports from every channel, and what the hotline needs to take them.
+
+A report never names its reporter. What it says (text, place, recordings, photos) is sealed
+with the committee's monthly report key; an optional callback contact is sealed with a daily
+key destroyed after DEFENSA_CONTACT_RETENTION_DAYS. Only coarse, non-identifying facts stay
+readable for routing and triage: a ZIP code, a ~5 km² map cell, and what kind of activity.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.db.models import Q
+from django.utils.timezone import now
+from django.utils.translation import gettext_lazy as _
+
+from defensa.network.models import Committee
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", _("Phone call")
+    VOICEMAIL = "voicemail", _("Voicemail")
+    SMS = "sms", _("SMS")
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    SIGNAL = "signal", _("Signal")
+    WEB = "web", _("Web form")
+
+
+class ReportStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    CLUSTERED = "clustered", _("Grouped")
+    TRIAGED = "triaged", _("Triaged")
+    DISPATCHED = "dispatched", _("Confirmers sent")
+    CLOSED = "closed", _("Closed")
+
+
+class Activity(models.TextChoices):
+    ARREST = "arrest", _("Arrest")
+    RAID = "raid", _("Raid")
+    CHECKPOINT = "checkpoint", _("Checkpoint")
+    SURVEILLANCE = "surveillance", _("Watching or waiting")
+    PATROL = "patrol", _("Patrol")
+    OTHER = "other", _("Other")
+    UNKNOWN = "", _("Not said")
+
+
+class Agency(models.TextChoices):
+    ICE = "ice", _("ICE")
+    CBP = "cbp", _("Border Patrol (CBP)")
+    POLICE = "police", _("Police")
+    SHERIFF = "sheriff", _("Sheriff")
+    OTHER = "other", _("Other")
+    UNKNOWN = "", _("Not said")
+
+
+class RoutedBy(models.TextChoices):
+    AREA = "area", _("Its place is in the committee's area")
+    NUMBER = "number", _("It came to the committee's number")
+    DEFAULT = "default", _("No area matched: the network's intake committee")
+
+
+class Report(models.Model):
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.PROTECT, related_name="reports")
+    routed_by = models.CharField(max_length=8, choices=RoutedBy.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    # The provider's id for the message or call (MessageSid, CallSid...): a repeat is ignored.
+    external_id = models.CharField(max_length=64, blank=True)
+    language = models.CharField(max_length=8, default="es")
+    received_at = models.DateTimeField(default=now)
+    observed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.RECEIVED
+    )
+    # Readable for routing and triage; nothing finer than a ~5 km² cell.
+    zip_code = models.CharField(max_length=5, blank=True)
+    cell = models.CharField(max_length=16, blank=True)
+    activity = models.CharField(max_length=12, choices=Activity.choices, blank=True)
+    agency = models.CharField(max_length=8, choices=Agency.choices, blank=True)
+    size = models.PositiveSmallIntegerField(null=True, blank=True)
+    urgency = models.PositiveSmallIntegerField(default=0)
+    trusted = models.BooleanField(default=False)
+    # Sealed (report key): JSON {"parts": [text, ...], "place": text, "point": [lat, lng],
+    # "equipment": text}. Sealed (contact key, short-lived): the callback contact.
+    content_sealed = models.BinaryField(null=True, editable=False)
+    callback_sealed = models.BinaryField(null=True, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="report_once_per_provider_id",
+            ),
+        ]
+        indexes = [
+            # The inbox: a committee's reports, most urgent and newest first.
+            models.Index(fields=["committee", "-urgency", "-received_at"], name="report_inbox_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return str(self.code)
+
+
+class ReportMedia(models.Model):
+    """A photo, video or recording. Both copies are sealed; staff only ever see the cleaned one."""
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", _("Photo")
+        VIDEO = "video", _("Video")
+        AUDIO = "audio", _("Recording")
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="media")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    # SHA-256 of the untouched original, for legal use.
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+
+class HotlineNumber(models.Model):
+    """A phone number (E.164) on which a committee takes calls and messages."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
+    number = models.CharField(max_length=20, unique=True)
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class Prompt(models.Model):
+    """A recording a committee uploads for its phone menu, in any language."""
+
+    class Key(models.TextChoices):
+        LANGUAGE = "language", _('Language choice ("for Spanish, press 1")')
+        MENU = "menu", _("Main menu")
+        VOICEMAIL = "voicemail", _("Before a voicemail")
+        LEGAL = "legal", _("Where to get legal help")
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=10, choices=Key.choices)
+    language = models.CharField(max_length=8)
+    # Menu position of this language in the language choice (1-9).
+    digit = models.PositiveSmallIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=32)
+    audio = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "key", "language"], name="prompt_one_per_key_language"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}:{self.language}"
+
+
+class LegalHelp(models.Model):
+    """Where to get legal help, as a committee words it, per language (read on option 4)."""
+
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=8)
+    text = models.TextField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["committee", "language"], name="legalhelp_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.language
+
+
+class TrustedToken(models.Model):
+    """A link a committee gives people it trusts: their reports skip the proof-of-work."""
+
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
+    label = models.CharField(max_length=80)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class Conversation(models.Model):
+    """An SMS/WhatsApp/Signal conversation that is building a report. Kept two hours at most.
+
+    The sender is known only as a keyed hash, enough to continue the conversation.
+    """
+
+    sender_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    language = models.CharField(max_length=8)
+    step = models.CharField(max_length=8)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "sender_hash"], name="conversation_one_per_sender"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}:{self.step}"
+
+
+class SeenMessage(models.Model):
+    """Provider message ids already processed (providers retry): kept one day."""
+
+    external_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.external_id
