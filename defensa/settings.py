@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",  # allauth's passkey list uses it
     "django_htmx",
+    "js_lib_leaflet",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -310,6 +311,28 @@ DEFENSA_SHIFT_RETENTION_DAYS = env.integer("DEFENSA_SHIFT_RETENTION_DAYS", defau
 # Lifetime of an issued invitation code.
 DEFENSA_INVITATION_DAYS = env.integer("DEFENSA_INVITATION_DAYS", default=7, minimum=1)
 
+# --- Maps and places --------------------------------------------------------------------------
+
+# A Nominatim-compatible geocoder (ideally self-hosted), e.g. http://127.0.0.1:8088. Empty:
+# places are located by their ZIP code from the offline table only.
+DEFENSA_GEOCODER_URL = env.text("DEFENSA_GEOCODER_URL")
+# Map tiles for the report form's pin, e.g. https://tiles.example.org/{z}/{x}/{y}.png. Empty:
+# no map (the form works without one). Its host is added to the page's image policy.
+DEFENSA_MAP_TILE_URL = env.text("DEFENSA_MAP_TILE_URL")
+DEFENSA_MAP_ATTRIBUTION = env.text("DEFENSA_MAP_ATTRIBUTION")
+
+# --- Flood protection for anonymous intake ---------------------------------------------------
+
+# Web reports per client token: a burst, then this many a minute.
+DEFENSA_REPORT_BURST = env.integer("DEFENSA_REPORT_BURST", default=10, minimum=1)
+DEFENSA_REPORT_PER_MINUTE = env.integer("DEFENSA_REPORT_PER_MINUTE", default=4, minimum=1)
+# Messages per sender (SMS, WhatsApp, Signal), the same way.
+DEFENSA_MESSAGE_BURST = env.integer("DEFENSA_MESSAGE_BURST", default=20, minimum=1)
+DEFENSA_MESSAGE_PER_MINUTE = env.integer("DEFENSA_MESSAGE_PER_MINUTE", default=10, minimum=1)
+# Proof-of-work bits asked of the web form once this many attempts came in the last two
+# minutes (site-wide): (attempts, bits), in increasing order. Calm: no work at all.
+DEFENSA_POW_LEVELS = [(120, 10), (600, 14), (3000, 16)]
+
 # --- Outbound HTTP ----------------------------------------------------------------------------
 
 DEFENSA_HTTP_TIMEOUT = float(env.integer("DEFENSA_HTTP_TIMEOUT_SECONDS", default=10, minimum=1))
@@ -336,6 +359,9 @@ LOGGING = {
         "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.server": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # httpx logs every request's URL at INFO: a geocoder query is a place someone reported.
+        "httpx": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "httpcore": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

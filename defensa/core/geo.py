@@ -114,3 +114,38 @@ def parent_cells(cell: str) -> list[str]:
         str(h3.cell_to_parent(cell, r)) if r < resolution else cell
         for r in range(resolution, COARSEST_AREA_RESOLUTION - 1, -1)
     ]
+
+
+# ZIP centres indexed by resolution-4 cells (~22 km across) for nearest-ZIP lookups.
+_ZIP_INDEX_RESOLUTION = 4
+NEAREST_ZIP_KM = 15.0
+
+
+@cache
+def _zip_index() -> dict[str, list[Zip]]:
+    index: dict[str, list[Zip]] = {}
+    for entry in _zips().values():
+        if abs(entry.lat) < 0.01 and abs(entry.lng) < 0.01:
+            continue  # military and overseas ZIPs listed at 0, 0
+        cell = str(h3.latlng_to_cell(entry.lat, entry.lng, _ZIP_INDEX_RESOLUTION))
+        index.setdefault(cell, []).append(entry)
+    return index
+
+
+def nearest_zip(lat: float, lng: float) -> Zip | None:
+    """The ZIP code whose centre is nearest a point (within NEAREST_ZIP_KM), offline.
+
+    Used to route a map pin or a geocoded place by ZIP and county when no ZIP was given.
+    """
+    try:
+        origin = h3.latlng_to_cell(lat, lng, _ZIP_INDEX_RESOLUTION)
+    except (ValueError, TypeError):
+        return None
+    index = _zip_index()
+    best: tuple[float, Zip] | None = None
+    for cell in h3.grid_disk(origin, 1):
+        for entry in index.get(str(cell), ()):
+            distance = h3.great_circle_distance((lat, lng), (entry.lat, entry.lng), unit="km")
+            if distance <= NEAREST_ZIP_KM and (best is None or distance < best[0]):
+                best = (distance, entry)
+    return best[1] if best else None

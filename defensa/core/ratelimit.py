@@ -22,3 +22,19 @@ def allow(request: HttpRequest, *, scope: str, limit: int, window: int) -> bool:
         cache.set(key, 1, timeout=window + 5)
         count = 1
     return count <= limit
+
+
+def bucket(key: str, *, per_minute: float, burst: int, now: float | None = None) -> bool:
+    """A token bucket (as a "generic cell rate" value: one number per key): up to `burst`
+    at once, then `per_minute` on average. Returns False when this one is over the limit.
+
+    Keys must never contain an address or a number in clear: callers pass keyed tokens.
+    """
+    now = time.time() if now is None else now
+    interval = 60.0 / per_minute
+    full = f"defensa:bucket:{key}"
+    theoretical = max(float(cache.get(full) or now), now) + interval
+    if theoretical - now > burst * interval:
+        return False
+    cache.set(full, theoretical, timeout=int(burst * interval) + 60)
+    return True

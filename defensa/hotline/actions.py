@@ -3,20 +3,32 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
-from defensa.core import audit, crypto, geo
+from defensa.core import audit, crypto, geo, geocode
 from defensa.core.models import KeyPurpose
 from defensa.core.validation import neutralize
-from defensa.hotline import routing, salute
-from defensa.hotline.models import Report, SeenMessage
+from defensa.hotline import media, media_store, routing, salute
+from defensa.hotline.models import (
+    Agency,
+    Report,
+    ReportMedia,
+    RoutedBy,
+    SeenMessage,
+    TrustedToken,
+)
+from defensa.network.models import Committee, Person
 
 MAX_PARTS = 50
+MAX_MEDIA = 10
 
 
 @dataclass
@@ -34,6 +46,9 @@ class Incoming:
     external_id: str = ""
     number: str = ""  # the hotline number it reached, for routing
     trusted: bool = False
+    # What the reporter chose on a form (beats what the words seem to say).
+    agency: str = ""
+    size: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
 
@@ -101,6 +116,8 @@ def receive_report(incoming: Incoming) -> Report:
     reading = salute.read(" ".join(filter(None, [incoming.text, incoming.place])))
     zip_code = incoming.zip_code or reading.zip_code
     cell = geo.coarse_cell(*incoming.point) if incoming.point else ""
+    if incoming.point and not zip_code and (near := geo.nearest_zip(*incoming.point)):
+        zip_code = near.code
     if not cell and zip_code and (found := geo.zip_code(zip_code)):
         cell = geo.coarse_cell(found.lat, found.lng)
     committee, routed_by = routing.route(zip_code=zip_code, cell=cell, number=incoming.number)
@@ -116,6 +133,10 @@ def receive_report(incoming: Incoming) -> Report:
         cell=cell,
         trusted=incoming.trusted,
     )
+    if incoming.agency in Agency.values:
+        report.agency = incoming.agency
+    if incoming.size is not None:
+        report.size = incoming.size
     _apply_reading(report, reading)
     report.urgency = reading.urgency(trusted=incoming.trusted)
     content: dict[str, object] = {
@@ -216,3 +237,151 @@ def callback_of(report: Report) -> str:
         return str(crypto.unseal_json(report.callback_sealed, binding=binding))
     except crypto.KeyDestroyed:
         return ""
+
+
+def locate_later(report: Report) -> None:
+    """After the report is safely stored, find its map point in the background."""
+    from defensa.hotline.tasks import locate_report
+
+    if report.cell and report.zip_code:
+        return  # a ZIP already placed it; a geocoder would only refine the point
+    transaction.on_commit(lambda: locate_report.enqueue(report.pk))
+
+
+# --- Places -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def locate(*, report: Report) -> Report:
+    """Find a map point for a report that has a place or ZIP but no point (runs after intake).
+
+    A report that matched no committee's area is moved to the committee whose area holds it.
+    """
+    report = Report.objects.select_for_update().select_related("committee").get(pk=report.pk)
+    content = read_content(report)
+    if content.get("point") or content.get("destroyed"):
+        return report
+    found = geocode.locate(str(content.get("place") or ""), zip_code=report.zip_code)
+    if found is None:
+        return report
+    content["point"] = [round(found.lat, 5), round(found.lng, 5)]
+    content["located_by"] = found.source
+    report.cell = geo.coarse_cell(found.lat, found.lng)
+    if not report.zip_code and (near := geo.nearest_zip(found.lat, found.lng)):
+        report.zip_code = near.code
+    _seal_content(report, content)
+    report.save(update_fields=["cell", "zip_code", "content_sealed"])
+    if report.routed_by == RoutedBy.DEFAULT:
+        better = routing.committee_for_place(zip_code=report.zip_code, cell=report.cell)
+        if better is not None and better != report.committee:
+            reroute(report=report, committee=better)
+    return report
+
+
+@transaction.atomic
+def reroute(*, report: Report, committee: Committee) -> Report:
+    """Give a report to another committee: what it says is sealed again with that
+    committee's keys (the old committee's keys no longer open it)."""
+    report = Report.objects.select_for_update().select_related("committee").get(pk=report.pk)
+    before = report.committee
+    content = read_content(report)
+    callback = callback_of(report)
+    report.committee = committee
+    report.routed_by = RoutedBy.AREA
+    _seal_content(report, content)
+    report.callback_sealed = (
+        crypto.seal_json(
+            callback,
+            binding=crypto.Binding.of(report, "callback", committee=committee.code),
+            purpose=KeyPurpose.CONTACT,
+        )
+        if callback
+        else None
+    )
+    report.save()
+    for item in report.media.all():
+        media_store.move(item, old_committee=before, new_committee=committee)
+    for chain in (before.code, committee.code):
+        audit.record(
+            actor=None,
+            verb="report.rerouted",
+            target=report,
+            committee=chain,
+            after={"from": str(before.code), "to": str(committee.code)},
+        )
+    return report
+
+
+# --- Trusted reporters ------------------------------------------------------------------------
+
+
+def _trusted_hash(token: str) -> str:
+    return salted_hmac("defensa.hotline.trusted", token, algorithm="sha256").hexdigest()
+
+
+@transaction.atomic
+def issue_trusted_token(*, actor: Person | None, committee: Committee, label: str) -> str:
+    """A link for someone the committee trusts (a partner, a known neighbour): their web
+    reports skip the proof-of-work and are marked trusted. Shown once; only a hash is kept."""
+    token = secrets.token_urlsafe(18)
+    item = TrustedToken.objects.create(
+        committee=committee, label=label, token_hash=_trusted_hash(token)
+    )
+    audit.record(
+        actor=actor.code if actor else None,
+        verb="hotline.trusted_token_issued",
+        target=item,
+        committee=committee.code,
+        after={"label": label},
+    )
+    return token
+
+
+@transaction.atomic
+def revoke_trusted_token(*, actor: Person | None, token: TrustedToken) -> None:
+    if token.revoked_at is not None:
+        return
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        actor=actor.code if actor else None,
+        verb="hotline.trusted_token_revoked",
+        target=token,
+        committee=token.committee.code,
+    )
+
+
+def trusted(token: str) -> TrustedToken | None:
+    if not token or len(token) > 64:
+        return None
+    return TrustedToken.objects.filter(
+        token_hash=_trusted_hash(token), revoked_at__isnull=True
+    ).first()
+
+
+# --- Media ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def attach_media(*, report: Report, data: bytes, claimed_type: str = "") -> ReportMedia:
+    """Check and clean a file, then keep both copies sealed. Raises media.MediaRefused."""
+    cleaned = media.clean(data, claimed_type=claimed_type)
+    if report.media.count() >= MAX_MEDIA:
+        raise media.MediaRefused(_("A report can carry at most ten files."))
+    item = ReportMedia.objects.create(
+        report=report,
+        kind=cleaned.kind,
+        content_type=cleaned.content_type,
+        size=len(cleaned.original),
+        sha256=cleaned.sha256,
+    )
+    media_store.save(item, "original", cleaned.original, committee=report.committee)
+    media_store.save(item, "clean", cleaned.clean, committee=report.committee)
+    audit.record(
+        actor=None,
+        verb="report.media_added",
+        target=item,
+        committee=report.committee.code,
+        after={"report": str(report.code), "kind": item.kind, "sha256": item.sha256},
+    )
+    return item

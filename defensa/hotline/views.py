@@ -11,7 +11,9 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from defensa.hotline import access
+from defensa.core import crypto
+from defensa.core.access import NotFound
+from defensa.hotline import access, media_store
 from defensa.hotline.models import Activity, Agency, Channel, Report
 from defensa.network.access import Viewer
 from defensa.network.views import staff_view
@@ -80,3 +82,22 @@ def report_detail(
         "media": list(item.media.order_by("created_at")),
     }
     return render(request, "hotline/report.html", context)
+
+
+@staff_view
+@require_GET
+def media_file(
+    request: HttpRequest, viewer: Viewer, committee: uuid.UUID, media: uuid.UUID
+) -> HttpResponse:
+    """The cleaned copy only: staff never receive the original through the site."""
+    found = access.committee(viewer, committee)
+    item = access.media(viewer, found, media)
+    try:
+        data = media_store.load(item, "clean", committee=found)
+    except (crypto.KeyDestroyed, FileNotFoundError) as exc:
+        raise NotFound from exc
+    response = HttpResponse(data, content_type=item.content_type)
+    response["Content-Disposition"] = "inline"
+    # Even a cleaned file is shown as what it is, never run as a page.
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
