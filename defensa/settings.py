@@ -244,7 +244,7 @@ else:
     # Nothing is sent by e-mail until SMTP is configured.
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # Apps that answer messages members send (SMS replies, Signal): first to recognise one wins.
-DEFENSA_INBOUND_HANDLERS = ["defensa.shifts.inbound.handle"]
+DEFENSA_INBOUND_HANDLERS = ["defensa.shifts.inbound.handle", "defensa.hotline.inbound.handle"]
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -333,6 +333,21 @@ DEFENSA_MESSAGE_PER_MINUTE = env.integer("DEFENSA_MESSAGE_PER_MINUTE", default=1
 # minutes (site-wide): (attempts, bits), in increasing order. Calm: no work at all.
 DEFENSA_POW_LEVELS = [(120, 10), (600, 14), (3000, 16)]
 
+# --- Hotline: phone menu ---------------------------------------------------------------------
+
+# Seconds the on-shift dispatchers' phones ring before the backups', then voicemail.
+DEFENSA_HOTLINE_RING_SECONDS = env.integer("DEFENSA_HOTLINE_RING_SECONDS", default=20, minimum=5)
+# Longest voicemail a caller may leave.
+DEFENSA_VOICEMAIL_SECONDS = env.integer("DEFENSA_VOICEMAIL_SECONDS", default=180, minimum=30)
+# Where option 3 of the phone menu reads verified alerts from: a function
+# (zip_code: str, language: str) -> list[str]. The alerts app plugs in here.
+DEFENSA_VERIFIED_ALERTS_FOR_ZIP = "defensa.hotline.voice.no_verified_alerts"
+
+# --- Hotline: text conversations ---------------------------------------------------------------
+
+# Minutes an SMS/WhatsApp/Signal conversation keeps adding to the same report.
+DEFENSA_CONVERSATION_MINUTES = env.integer("DEFENSA_CONVERSATION_MINUTES", default=120, minimum=10)
+
 # --- Outbound HTTP ----------------------------------------------------------------------------
 
 DEFENSA_HTTP_TIMEOUT = float(env.integer("DEFENSA_HTTP_TIMEOUT_SECONDS", default=10, minimum=1))
@@ -378,4 +393,7 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.shifts.tasks.warn_about_gaps": 3600,
     "defensa.shifts.tasks.forget_old_offers": 24 * 3600,
     "defensa.shifts.tasks.forget_old_shifts": 24 * 3600,
+    "defensa.hotline.tasks.fetch_due_media": 60,
+    "defensa.hotline.tasks.forget_finished_fetches": 24 * 3600,
+    "defensa.hotline.tasks.forget_expired_conversations": 600,
 }

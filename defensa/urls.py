@@ -2,6 +2,7 @@ from allauth.account import urls as account_urls
 from django.urls import URLPattern, include, path
 from django.views.i18n import set_language
 
+from defensa.core import views as core_views
 from defensa.core.api import build_api
 from defensa.network import access as network_access
 from defensa.network.api import router as network_router
@@ -35,4 +36,5 @@ urlpatterns = [
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
+    path("healthz", core_views.health, name="health"),
 ]

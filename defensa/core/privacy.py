@@ -14,7 +14,7 @@ import hmac
 import logging
 import re
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.cache import cache
 
@@ -66,13 +66,18 @@ def _daily_secret(day: str) -> bytes:
     candidate = secrets.token_hex(32)
     cache.add(key, candidate, timeout=2 * 24 * 3600)
     secret = bytes.fromhex(str(cache.get(key) or candidate))
-    _memo.clear()
+    if len(_memo) >= 2:  # today's and yesterday's
+        _memo.clear()
     _memo[day] = secret
     return secret
 
 
-def client_token(address: str, *, now: datetime | None = None) -> str:
-    """A keyed, day-scoped hash of a client address; the address itself is not kept."""
-    day = (now or datetime.now(tz=UTC)).strftime("%Y-%m-%d")
+def client_token(address: str, *, now: datetime | None = None, days_ago: int = 0) -> str:
+    """A keyed, day-scoped hash of a client address; the address itself is not kept.
+
+    `days_ago=1` gives yesterday's token, for state that must outlive midnight by a little
+    (a conversation that started at 23:55).
+    """
+    day = ((now or datetime.now(tz=UTC)) - timedelta(days=days_ago)).strftime("%Y-%m-%d")
     digest = hmac.new(_daily_secret(day), address.encode(), hashlib.sha256).hexdigest()
     return TOKEN_PREFIX + digest[:32]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -22,7 +22,6 @@ from defensa.hotline.models import (
     Report,
     ReportMedia,
     RoutedBy,
-    SeenMessage,
     TrustedToken,
 )
 from defensa.network.models import Committee, Person
@@ -88,18 +87,6 @@ def _apply_reading(report: Report, reading: salute.Reading) -> list[str]:
         report.observed_at = report.received_at
         changed.append("observed_at")
     return changed
-
-
-def already_seen(external_id: str) -> bool:
-    """Record a provider message id; True if it was processed before (providers retry)."""
-    if not external_id:
-        return False
-    try:
-        with transaction.atomic():
-            SeenMessage.objects.create(external_id=external_id)
-    except IntegrityError:
-        return True
-    return False
 
 
 @transaction.atomic
@@ -220,12 +207,6 @@ def add_to_report(
         after={"fields": sorted(changed), "urgency": report.urgency},
     )
     return report
-
-
-def forget_seen_messages(*, now: datetime | None = None) -> int:
-    cutoff = (now or timezone.now()) - timedelta(days=1)
-    deleted, _rows = SeenMessage.objects.filter(seen_at__lt=cutoff).delete()
-    return deleted
 
 
 def callback_of(report: Report) -> str:
@@ -363,8 +344,15 @@ def trusted(token: str) -> TrustedToken | None:
 
 
 @transaction.atomic
-def attach_media(*, report: Report, data: bytes, claimed_type: str = "") -> ReportMedia:
-    """Check and clean a file, then keep both copies sealed. Raises media.MediaRefused."""
+def attach_media(
+    *, report: Report, data: bytes, claimed_type: str = "", source_id: str = ""
+) -> ReportMedia:
+    """Check and clean a file, then keep both copies sealed. Raises media.MediaRefused.
+
+    A file with a provider id already attached to this report is not attached again.
+    """
+    if source_id and (found := report.media.filter(source_id=source_id).first()):
+        return found
     cleaned = media.clean(data, claimed_type=claimed_type)
     if report.media.count() >= MAX_MEDIA:
         raise media.MediaRefused(_("A report can carry at most ten files."))
@@ -374,6 +362,7 @@ def attach_media(*, report: Report, data: bytes, claimed_type: str = "") -> Repo
         content_type=cleaned.content_type,
         size=len(cleaned.original),
         sha256=cleaned.sha256,
+        source_id=source_id[:64],
     )
     media_store.save(item, "original", cleaned.original, committee=report.committee)
     media_store.save(item, "clean", cleaned.clean, committee=report.committee)

@@ -118,10 +118,67 @@ class ReportMedia(models.Model):
     size = models.PositiveIntegerField()
     # SHA-256 of the untouched original, for legal use.
     sha256 = models.CharField(max_length=64)
+    # The provider's id for the file (RecordingSid, MediaSid, a Signal attachment id), so a
+    # repeated callback attaches it once.
+    source_id = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "source_id"],
+                condition=~Q(source_id=""),
+                name="reportmedia_once_per_source",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.code}"
+
+
+class MediaFetch(models.Model):
+    """A file a provider holds for a report (an MMS photo, a voicemail, a Signal attachment),
+    kept until it is fetched, cleaned and attached, so a killed worker loses nothing.
+
+    `locator` is the provider's own reference (a Twilio media path, a Signal attachment id);
+    it names no person. Rows are deleted once done or given up.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        FETCHING = "fetching", _("Being fetched")
+        DONE = "done", _("Attached")
+        REFUSED = "refused", _("Refused (not a file we take)")
+        DEAD = "dead", _("Could not be fetched")
+
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=8)  # "twilio" or "signal"
+    locator = models.CharField(max_length=300)
+    source_id = models.CharField(max_length=64)
+    content_type = models.CharField(max_length=64, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["report", "source_id"], name="mediafetch_once_per_source"
+            ),
+        ]
+        indexes = [
+            # The fetch loop: due rows, and claims whose lease ran out.
+            models.Index(
+                fields=["status", "next_attempt_at"],
+                name="mediafetch_due_idx",
+                condition=Q(status__in=["pending", "fetching"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}:{self.status}"
 
 
 class HotlineNumber(models.Model):
@@ -143,13 +200,17 @@ class Prompt(models.Model):
         VOICEMAIL = "voicemail", _("Before a voicemail")
         LEGAL = "legal", _("Where to get legal help")
 
+    # Public: Twilio fetches the recording at a URL carrying this code.
+    code = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="+")
     key = models.CharField(max_length=10, choices=Key.choices)
     language = models.CharField(max_length=8)
     # Menu position of this language in the language choice (1-9).
     digit = models.PositiveSmallIntegerField(null=True, blank=True)
     content_type = models.CharField(max_length=32)
+    # Cleaned (re-encoded without metadata) by the upload; a menu prompt is not secret.
     audio = models.BinaryField()
+    created_at = models.DateTimeField(default=now)
 
     class Meta:
         constraints = [
@@ -214,13 +275,3 @@ class Conversation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.step}"
-
-
-class SeenMessage(models.Model):
-    """Provider message ids already processed (providers retry): kept one day."""
-
-    external_id = models.CharField(max_length=64, unique=True)
-    seen_at = models.DateTimeField(default=now)
-
-    def __str__(self) -> str:
-        return self.external_id

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from defensa.hotline import actions
-from defensa.hotline.models import Report
+from defensa.hotline import actions, fetching
+from defensa.hotline.models import MediaFetch, Report
 
 
 @task()
@@ -16,5 +16,19 @@ def locate_report(pk: int) -> bool:
 
 
 @task()
-def forget_seen_messages() -> int:
-    return actions.forget_seen_messages()
+def fetch_media(pk: int) -> str:
+    item = MediaFetch.objects.filter(pk=pk).first()
+    if item is None:
+        return "gone"
+    return fetching.fetch(item)
+
+
+@task()
+def fetch_due_media() -> int:
+    """The safety net for files a killed worker left, and retries that came due."""
+    return fetching.fetch_due()
+
+
+@task()
+def forget_finished_fetches() -> int:
+    return fetching.forget_finished()

@@ -61,3 +61,23 @@ class OutgoingMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.channel}:{self.purpose}"
+
+
+class SeenInbound(models.Model):
+    """Provider ids of inbound messages already handled (providers retry): kept two days.
+
+    Written in the same transaction as the handling, so a message whose handling failed is
+    handled again when the provider retries it.
+    """
+
+    external_id = models.CharField(max_length=64, unique=True)
+    seen_at = models.DateTimeField(default=now)
+
+    class Meta:
+        indexes = [
+            # forget_old_messages: rows past their two days.
+            models.Index(fields=["seen_at"], name="seeninbound_age_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id

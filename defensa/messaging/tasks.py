@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from defensa.messaging import delivery
+from defensa.messaging import delivery, inbound
 from defensa.messaging.models import OutgoingMessage
 
 
@@ -22,4 +22,4 @@ def deliver_due_messages() -> int:
 
 @task()
 def forget_old_messages() -> int:
-    return delivery.forget_old_messages()
+    return delivery.forget_old_messages() + inbound.forget_seen()

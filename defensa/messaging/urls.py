@@ -5,5 +5,5 @@ from defensa.messaging import views
 app_name = "messaging"
 
 urlpatterns = [
-    path("hooks/twilio/sms/", views.twilio_sms, name="twilio_sms"),
+    path("hooks/twilio/sms/", views.twilio_message, name="twilio_sms"),
 ]

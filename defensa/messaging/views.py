@@ -1,36 +1,56 @@
-"""Provider webhooks. Each checks the provider's signature before reading anything."""
+"""Provider webhooks. Each checks the provider's signature before reading anything else, and
+writes nothing for a request it refuses."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
-from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from defensa.messaging import inbound
-from defensa.messaging.models import Channel
-from defensa.messaging.transports.sms import TwilioSMS
+from defensa.messaging import inbound, twilio
+
+FORM = "application/x-www-form-urlencoded"
 
 
-def twilio_signature_valid(request: HttpRequest) -> bool:
-    # Twilio signs the URL it called: behind a proxy that is the public URL, not ours.
-    url = settings.DEFENSA_PUBLIC_URL.rstrip("/") + request.get_full_path()
-    signature = request.headers.get("X-Twilio-Signature", "")
-    validator = RequestValidator(settings.DEFENSA_TWILIO_AUTH_TOKEN)
-    return bool(validator.validate(url, request.POST.dict(), signature))
+def twiml_response(twiml: object, *, status: int = 200) -> HttpResponse:
+    return HttpResponse(str(twiml), content_type="text/xml; charset=utf-8", status=status)
+
+
+def refuse_unsigned(request: HttpRequest) -> HttpResponse | None:
+    """The refusal for a Twilio webhook request that is not what Twilio sends, else None."""
+    if not twilio.configured():
+        raise Http404
+    if request.content_type != FORM:
+        return HttpResponse(status=415)
+    if not twilio.signature_valid(request):
+        return HttpResponseForbidden()
+    return None
 
 
 @csrf_exempt  # Twilio cannot hold a CSRF token; its signature authenticates the request.
 @require_POST
-def twilio_sms(request: HttpRequest) -> HttpResponse:
-    if not TwilioSMS.configured():
-        raise Http404
-    if not twilio_signature_valid(request):
-        return HttpResponseForbidden()
-    reply = inbound.route(Channel.SMS, request.POST.get("From", ""), request.POST.get("Body", ""))
+def twilio_message(request: HttpRequest) -> HttpResponse:
+    """SMS, MMS and WhatsApp messages to any of our numbers."""
+    refused = refuse_unsigned(request)
+    if refused is not None:
+        return refused
+    post = request.POST
+    sid = post.get("MessageSid", "")
+    channel, sender = twilio.channel_and_address(post.get("From", ""))
+    _channel, to = twilio.channel_and_address(post.get("To", ""))
+    if not (twilio.valid_sid(sid, "SM") or twilio.valid_sid(sid, "MM")) or not sender:
+        return HttpResponse(status=400)
+    message = inbound.Inbound(
+        channel=channel,
+        sender=sender,
+        text=post.get("Body", ""),
+        to=to,
+        message_id=sid,
+        media=twilio.media_refs(post.dict()),
+    )
+    reply = inbound.handle_once(message)
     twiml = MessagingResponse()
     if reply:
         twiml.message(reply)
-    return HttpResponse(str(twiml), content_type="text/xml; charset=utf-8")
+    return twiml_response(twiml)

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from django.test import override_settings
 from twilio.request_validator import RequestValidator
@@ -130,7 +131,39 @@ def basic_auth(recorded: Recorded) -> tuple[str, str]:
     return user, password
 
 
+def message_sid() -> str:
+    return "SM" + secrets.token_hex(16)
+
+
+def sms_payload(sender: str, body: str, *, to: str = "+13125550000", **extra: str) -> dict:
+    """An inbound SMS webhook's parameters, as Twilio sends them."""
+    return {
+        "ToCountry": "US",
+        "SmsMessageSid": (sid := extra.pop("MessageSid", message_sid())),
+        "NumMedia": "0",
+        "SmsSid": sid,
+        "SmsStatus": "received",
+        "Body": body,
+        "To": to,
+        "NumSegments": "1",
+        "MessageSid": sid,
+        "AccountSid": TWILIO_SID,
+        "From": sender,
+        "ApiVersion": "2010-04-01",
+        **extra,
+    }
+
+
+def twilio_signature(url: str, params: dict[str, str]) -> str:
+    return RequestValidator(TWILIO_TOKEN).compute_signature(url, params)
+
+
 def signed_twilio_post(client: Any, path: str, params: dict[str, str], *, public_url: str) -> Any:
     """POST a webhook the way Twilio does: form-encoded, signed over the public URL."""
-    signature = RequestValidator(TWILIO_TOKEN).compute_signature(public_url + path, params)
-    return client.post(path, params, HTTP_X_TWILIO_SIGNATURE=signature)
+    signature = twilio_signature(public_url + path, params)
+    return client.post(
+        path,
+        urlencode(params),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_TWILIO_SIGNATURE=signature,
+    )

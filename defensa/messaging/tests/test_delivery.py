@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 import pytest
 from django.core import mail
@@ -167,13 +168,16 @@ def test_twilio_webhook_needs_a_valid_signature(settings) -> None:
     with fakes.twilio():
         client = Client()
         forged = client.post(
-            "/hooks/twilio/sms/", {"From": PHONE, "Body": "ping"}, HTTP_X_TWILIO_SIGNATURE="x"
+            "/hooks/twilio/sms/",
+            urlencode(fakes.sms_payload(PHONE, "ping")),
+            content_type="application/x-www-form-urlencoded",
+            HTTP_X_TWILIO_SIGNATURE="x",
         )
         assert forged.status_code == 403
         signed = fakes.signed_twilio_post(
             client,
             "/hooks/twilio/sms/",
-            {"From": PHONE, "Body": "ping"},
+            fakes.sms_payload(PHONE, "ping"),
             public_url=settings.DEFENSA_PUBLIC_URL,
         )
     assert signed.status_code == 200

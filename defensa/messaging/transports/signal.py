@@ -6,14 +6,22 @@ Production runs signal-cli (`signal-cli -a ACCOUNT daemon --http 127.0.0.1:8080
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import uuid
 from typing import Any
 
 import httpx
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 
 from defensa.core import http
+from defensa.messaging.inbound import MAX_MEDIA, Inbound, MediaRef
 from defensa.messaging.transports.base import Transport, TransportError
+
+# signal-cli names stored attachments with letters, digits, dots, dashes and underscores.
+SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 
 
 class SignalTransport(Transport):
@@ -50,14 +58,62 @@ class SignalTransport(Transport):
         result = self._call("send", {"recipient": [to], "message": body})
         return str((result or {}).get("timestamp", ""))
 
-    def receive(self) -> list[tuple[str, str]]:
-        """Messages waiting at the daemon, as (sender number, text)."""
+    def receive(self) -> list[Inbound]:
+        """Messages waiting at the daemon, with their attachments named by id (fetched later)."""
         result = self._call("receive", {"timeout": 1})
-        messages: list[tuple[str, str]] = []
+        messages: list[Inbound] = []
         for item in result or []:
-            envelope = item.get("envelope", item)
-            text = (envelope.get("dataMessage") or {}).get("message")
-            sender = envelope.get("sourceNumber") or envelope.get("source")
-            if text and sender:
-                messages.append((str(sender), str(text)))
+            envelope = item.get("envelope", item) if isinstance(item, dict) else {}
+            data = envelope.get("dataMessage") or {}
+            sender = envelope.get("sourceNumber") or envelope.get("sourceUuid") or ""
+            text = data.get("message") or ""
+            media = tuple(
+                MediaRef(
+                    "signal",
+                    str(a["id"]),
+                    _attachment_id(str(a["id"])),
+                    str(a.get("contentType", ""))[:64],
+                )
+                for a in (data.get("attachments") or [])[:MAX_MEDIA]
+                if isinstance(a, dict) and _safe_id(a.get("id"))
+            )
+            if sender and (text or media):
+                stamp = envelope.get("timestamp") or data.get("timestamp") or ""
+                messages.append(
+                    Inbound(
+                        channel="signal",
+                        sender=str(sender),
+                        text=str(text),
+                        to=settings.DEFENSA_SIGNAL_ACCOUNT,
+                        message_id=_message_id(str(sender), str(stamp)) if stamp else "",
+                        media=media,
+                    )
+                )
         return messages
+
+    def fetch_attachment(self, attachment_id: str, *, sender: str = "") -> bytes:
+        """An attachment's bytes, from the daemon's store (signal-cli `getAttachment`)."""
+        params: dict[str, Any] = {"id": attachment_id}
+        if sender:
+            params["recipient"] = sender
+        result = self._call("getAttachment", params)
+        data = (result or {}).get("data") if isinstance(result, dict) else result
+        if not isinstance(data, str):
+            raise TransportError("signal-cli: no attachment data", permanent=True)
+        try:
+            return base64.b64decode(data, validate=True)
+        except binascii.Error as exc:
+            raise TransportError("signal-cli: attachment not base64", permanent=True) from exc
+
+
+def _safe_id(value: object) -> bool:
+    return isinstance(value, str) and bool(SAFE_ID.match(value)) and ".." not in value
+
+
+def _message_id(sender: str, stamp: str) -> str:
+    """A repeat-proof id for a Signal message that does not name its sender."""
+    return "sg" + salted_hmac("defensa.signal.message", f"{sender}:{stamp}").hexdigest()[:40]
+
+
+def _attachment_id(attachment: str) -> str:
+    return "sa" + salted_hmac("defensa.signal.attachment", attachment).hexdigest()[:40]

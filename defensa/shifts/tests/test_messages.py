@@ -35,7 +35,7 @@ def reply(settings, sender: str, text: str) -> str:
     response = fakes.signed_twilio_post(
         Client(),
         "/hooks/twilio/sms/",
-        {"From": sender, "Body": text},
+        fakes.sms_payload(sender, text),
         public_url=settings.DEFENSA_PUBLIC_URL,
     )
     assert response.status_code == 200

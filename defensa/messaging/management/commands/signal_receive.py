@@ -8,7 +8,6 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from defensa.messaging import inbound
-from defensa.messaging.models import Channel
 from defensa.messaging.transports import TransportError
 from defensa.messaging.transports.signal import SignalTransport
 
@@ -36,10 +35,10 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         while not stopping:
             try:
-                for sender, text in transport.receive():
-                    reply = inbound.route(Channel.SIGNAL, sender, text)
+                for message in transport.receive():
+                    reply = inbound.handle_once(message)
                     if reply:
-                        transport.send(to=sender, body=reply)
+                        transport.send(to=message.sender, body=reply)
             except TransportError as exc:
                 logger.warning("signal: %s", exc)
             if options["once"]:
