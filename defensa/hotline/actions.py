@@ -19,6 +19,7 @@ from defensa.core.validation import neutralize
 from defensa.hotline import media, media_store, routing, salute
 from defensa.hotline.models import (
     Agency,
+    Conversation,
     Report,
     ReportMedia,
     RoutedBy,
@@ -374,3 +375,8 @@ def attach_media(
         after={"report": str(report.code), "kind": item.kind, "sha256": item.sha256},
     )
     return item
+
+
+def forget_expired_conversations(*, now: datetime | None = None) -> int:
+    deleted, _rows = Conversation.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted

@@ -32,3 +32,9 @@ def fetch_due_media() -> int:
 @task()
 def forget_finished_fetches() -> int:
     return fetching.forget_finished()
+
+
+@task()
+def forget_expired_conversations() -> int:
+    """Text conversations last DEFENSA_CONVERSATION_MINUTES; then who was talking is gone."""
+    return actions.forget_expired_conversations()
