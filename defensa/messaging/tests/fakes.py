@@ -26,6 +26,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    method: str = "POST"
 
     def form(self) -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
@@ -41,6 +42,15 @@ class FakeServer:
     # (status, json body) answers to give, in order; then the default success.
     scripted: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     inbox: list[dict[str, Any]] = field(default_factory=list)
+    # Files served on GET (Twilio media and recordings): path -> (content type, bytes).
+    # A path in `redirects` answers 302 to the path it maps to, as Twilio's media URLs do.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    redirects: dict[str, str] = field(default_factory=dict)
+    # signal-cli attachments by id.
+    attachments: dict[str, bytes] = field(default_factory=dict)
+
+    def deleted(self) -> list[str]:
+        return [r.path for r in self.requests if r.method == "DELETE"]
 
 
 @contextmanager
@@ -60,6 +70,29 @@ def _serve(answer: Any) -> Iterator[FakeServer]:
             self.send_header("Content-Length", str(len(raw)))
             self.end_headers()
             self.wfile.write(raw)
+
+        def do_GET(self) -> None:
+            fake = state["fake"]
+            fake.requests.append(Recorded(self.path, dict(self.headers), b"", "GET"))
+            if self.path in fake.redirects:
+                self.send_response(302)
+                self.send_header("Location", fake.url + fake.redirects[self.path])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            content_type, data = fake.files.get(self.path, ("application/json", b""))
+            self.send_response(200 if self.path in fake.files else 404)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_DELETE(self) -> None:
+            fake = state["fake"]
+            fake.requests.append(Recorded(self.path, dict(self.headers), b"", "DELETE"))
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def log_message(self, *args: Any) -> None:
             return None
@@ -94,6 +127,13 @@ def _signal_answer(fake: FakeServer, body: bytes) -> tuple[int, dict[str, Any]]:
     if call["method"] == "receive":
         waiting, fake.inbox[:] = list(fake.inbox), []
         return 200, {"jsonrpc": "2.0", "id": call["id"], "result": waiting}
+    if call["method"] == "getAttachment":
+        data = fake.attachments.get(call["params"].get("id", ""))
+        if data is None:
+            error = {"code": -1, "message": "Attachment file not found"}
+            return 200, {"jsonrpc": "2.0", "id": call["id"], "error": error}
+        encoded = base64.b64encode(data).decode()
+        return 200, {"jsonrpc": "2.0", "id": call["id"], "result": {"data": encoded}}
     return 200, {"jsonrpc": "2.0", "id": call["id"], "result": {"timestamp": 1764300000000}}
 
 
