@@ -144,20 +144,22 @@ def ffmpeg_available() -> bool:
 
 
 def _clean_with_ffmpeg(data: bytes, kind: str) -> tuple[bytes, str]:
+    suffix, out_type = (".mp4", "video/mp4") if kind == "video" else (".m4a", "audio/mp4")
+    streams = ["-map", "0:v:0?", "-map", "0:a:0?"] if kind == "video" else ["-map", "0:a:0"]
+    codec = ["-c", "copy"] if kind == "video" else ["-c:a", "aac", "-b:a", "64k"]
+    options = [*streams, "-map_metadata", "-1", "-map_chapters", "-1", *codec,
+               "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
+               "-movflags", "+faststart"]  # fmt: skip
+    return _ffmpeg(data, options, suffix), out_type
+
+
+def _ffmpeg(data: bytes, options: list[str], suffix: str) -> bytes:
     if not ffmpeg_available():
         raise MediaRefused(_("Videos and recordings cannot be received here yet."))
-    suffix, out_type = (".mp4", "video/mp4") if kind == "video" else (".m4a", "audio/mp4")
     with tempfile.TemporaryDirectory(prefix="defensa-media-") as folder:
         source, target = Path(folder) / "in", Path(folder) / f"out{suffix}"
         source.write_bytes(data)
-        streams = ["-map", "0:v:0?", "-map", "0:a:0?"] if kind == "video" else ["-map", "0:a:0"]
-        codec = ["-c", "copy"] if kind == "video" else ["-c:a", "aac", "-b:a", "64k"]
-        command = [
-            "ffmpeg", "-nostdin", "-v", "error", "-i", str(source), *streams,
-            "-map_metadata", "-1", "-map_chapters", "-1", *codec,
-            "-fflags", "+bitexact", "-flags:v", "+bitexact", "-flags:a", "+bitexact",
-            "-movflags", "+faststart", str(target),
-        ]  # fmt: skip
+        command = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), *options, str(target)]
         try:
             subprocess.run(  # noqa: S603 - fixed arguments, our own temporary paths
                 command,
@@ -168,4 +170,20 @@ def _clean_with_ffmpeg(data: bytes, kind: str) -> tuple[bytes, str]:
             )
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
             raise MediaRefused(_("The video or recording could not be read.")) from exc
-        return target.read_bytes(), out_type
+        return target.read_bytes()
+
+
+PROMPT_SECONDS = 120
+
+
+def prompt_audio(data: bytes, *, claimed_type: str = "") -> tuple[bytes, str]:
+    """A recording a committee uploads for its phone menu, as MP3 (which Twilio plays):
+    mono, speech quality, at most two minutes, without any metadata."""
+    kind, _content_type = check(data, claimed_type=claimed_type)
+    if kind not in ("audio", "video"):
+        raise MediaRefused(_("Upload a recording (MP3, WAV, M4A, OGG or AMR)."))
+    options = ["-map", "0:a:0", "-t", str(PROMPT_SECONDS), "-ac", "1", "-ar", "22050",
+               "-c:a", "libmp3lame", "-b:a", "48k", "-map_metadata", "-1",
+               "-fflags", "+bitexact", "-flags:a", "+bitexact", "-id3v2_version", "0",
+               "-write_xing", "0"]  # fmt: skip
+    return _ffmpeg(data, options, ".mp3"), "audio/mpeg"

@@ -78,6 +78,8 @@ class ReportForm(forms.Form):
         label=_("A phone number to call you back (optional)"),
         max_length=32,
         required=False,
+        # A phone keypad, and no browser remembering the number on a shared phone.
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
         help_text=_("Only if you want. It is deleted after a week."),
     )
     spoken = forms.ChoiceField(label=_("Language you speak"), required=False)
