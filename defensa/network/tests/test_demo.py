@@ -61,6 +61,21 @@ def test_load_demo_command_is_idempotent_and_schedules_shifts(settings, tmp_path
     )
 
 
+def test_demo_hotline_has_numbers_and_reports_routed_to_each_committee(settings, tmp_path) -> None:
+    from defensa.hotline.actions import read_content
+    from defensa.hotline.models import HotlineNumber, Report
+
+    settings.DATA_DIR = tmp_path
+    call_command("load_demo")
+    assert HotlineNumber.objects.count() == 3
+    by_committee = Counter(r.committee.name for r in Report.objects.select_related("committee"))
+    assert set(by_committee) == {c.name for c in Committee.objects.all()}
+    assert {r.channel for r in Report.objects.all()} >= {"web", "sms", "whatsapp", "signal"}
+    pilsen = Report.objects.filter(committee__name__contains="Pilsen").order_by("received_at")
+    assert "panadería" in read_content(pilsen.last())["parts"][0]["text"]
+    assert audit.verify() == []
+
+
 def test_demo_code_prints_the_current_code(settings, tmp_path: Path, capsys) -> None:
     settings.DATA_DIR = tmp_path
     call_command("load_demo")

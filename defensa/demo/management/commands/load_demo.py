@@ -7,12 +7,13 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from defensa.hotline import demo as hotline_demo
 from defensa.network import demo as network_demo
 from defensa.shifts import demo as shifts_demo
 
 
 class Command(BaseCommand):
-    help = "Create the demo network (three committees, about 40 members, shifts) unless it exists."
+    help = "Create the demo network (committees, members, shifts, hotline) unless it exists."
 
     def handle(self, *args: Any, **options: Any) -> None:
         if network_demo.loaded():
@@ -21,4 +22,5 @@ class Command(BaseCommand):
         with transaction.atomic():
             network_demo.load(data_dir=Path(settings.DATA_DIR))
             shifts_demo.load()
+            hotline_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
