@@ -280,6 +280,8 @@ DEFENSA_SPOKEN_LANGUAGES = [
     ("mix", _("Mixtec")),
     ("zap", _("Zapotec")),
     ("yua", _("Yucatec Maya")),
+    # Read from messages with Mayan spelling (q', tz', ch') when the language is not told.
+    ("myn", _("A Mayan language")),
     ("fr", _("French")),
     ("other", _("Another language")),
 ]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -29,6 +31,7 @@ from defensa.network.models import Committee, Person
 
 MAX_PARTS = 50
 MAX_MEDIA = 10
+TRUSTED_CACHE_SECONDS = 300
 
 
 @dataclass
@@ -144,12 +147,15 @@ def receive_report(incoming: Incoming) -> Report:
             binding=crypto.Binding.of(report, "callback", committee=committee.code),
             purpose=KeyPurpose.CONTACT,
         )
-    try:
-        with transaction.atomic():
-            report.save(force_insert=True)
-    except IntegrityError:
-        # The same provider id arrived twice at once: the other request stored it.
-        return Report.objects.get(channel=incoming.channel, external_id=incoming.external_id)
+    if not incoming.external_id:
+        report.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                report.save(force_insert=True)
+        except IntegrityError:
+            # The same provider id arrived twice at once: the other request stored it.
+            return Report.objects.get(channel=incoming.channel, external_id=incoming.external_id)
     audit.record(
         actor=None,
         verb="report.received",
@@ -325,6 +331,10 @@ def revoke_trusted_token(*, actor: Person | None, token: TrustedToken) -> None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
+    key = _trusted_cache_key(token.token_hash)
+    cache.delete(key)
+    # Again once committed: a request may have cached the link between the two.
+    transaction.on_commit(lambda: cache.delete(key))
     audit.record(
         actor=actor.code if actor else None,
         verb="hotline.trusted_token_revoked",
@@ -333,12 +343,26 @@ def revoke_trusted_token(*, actor: Person | None, token: TrustedToken) -> None:
     )
 
 
+def _trusted_cache_key(token_hash: str) -> str:
+    return f"defensa:trusted:{token_hash}"
+
+
 def trusted(token: str) -> TrustedToken | None:
+    """The live trusted-reporter link for this token, or None.
+
+    Found links are remembered in the cache (by hash) for a few minutes: a trusted partner
+    sending many reports costs one query. Revoking forgets it at once.
+    """
     if not token or len(token) > 64:
         return None
-    return TrustedToken.objects.filter(
-        token_hash=_trusted_hash(token), revoked_at__isnull=True
-    ).first()
+    token_hash = _trusted_hash(token)
+    found = cache.get(_trusted_cache_key(token_hash))
+    if isinstance(found, TrustedToken):
+        return found
+    found = TrustedToken.objects.filter(token_hash=token_hash, revoked_at__isnull=True).first()
+    if found is not None:
+        cache.set(_trusted_cache_key(token_hash), found, timeout=TRUSTED_CACHE_SECONDS)
+    return found
 
 
 # --- Media ------------------------------------------------------------------------------------
@@ -379,4 +403,138 @@ def attach_media(
 
 def forget_expired_conversations(*, now: datetime | None = None) -> int:
     deleted, _rows = Conversation.objects.filter(expires_at__lt=now or timezone.now()).delete()
+    return deleted
+
+
+# --- Text conversations -----------------------------------------------------------------------
+# A conversation row is routing state, like a rate-limit counter: it links a keyed daily hash to
+# a report for two hours and is then deleted. Its steps are not audited (an audit row would
+# outlive it and keep a timeline of one sender's messages); what they do to reports is.
+
+
+def _seal_callback(report: Report, contact: str) -> bytes:
+    return crypto.seal_json(
+        contact,
+        binding=crypto.Binding.of(report, "callback", committee=report.committee.code),
+        purpose=KeyPurpose.CONTACT,
+    )
+
+
+@transaction.atomic
+def set_callback(*, report: Report, contact: str) -> Report:
+    """The reporter asked to be called back: their contact, sealed with the daily contact key
+    that is destroyed DEFENSA_CONTACT_RETENTION_DAYS later, exactly as `receive_report` does."""
+    report = Report.objects.select_for_update().select_related("committee").get(pk=report.pk)
+    before = audit.snapshot(report, [], sealed=["callback_sealed"])
+    report.callback_sealed = _seal_callback(report, contact)
+    report.save(update_fields=["callback_sealed"])
+    audit.record(
+        actor=None,
+        verb="report.callback_set",
+        target=report,
+        committee=report.committee.code,
+        before=before,
+        after=audit.snapshot(report, [], sealed=["callback_sealed"]),
+    )
+    return report
+
+
+@transaction.atomic
+def withdraw_callback(*, report: Report) -> Report:
+    """The reporter said STOP: nobody is to call them back."""
+    report = Report.objects.select_for_update().select_related("committee").get(pk=report.pk)
+    if not report.callback_sealed:
+        return report
+    report.callback_sealed = None
+    report.save(update_fields=["callback_sealed"])
+    audit.record(
+        actor=None,
+        verb="report.callback_withdrawn",
+        target=report,
+        committee=report.committee.code,
+        before={"callback_sealed": audit.SEALED},
+        after={"callback_sealed": None},
+    )
+    return report
+
+
+@transaction.atomic
+def start_conversation(
+    *,
+    channel: str,
+    sender_hash: str,
+    report: Report | None,
+    language: str,
+    language_source: str,
+    step: str,
+    knows: tuple[bool, bool, bool] = (False, False, False),
+    now: datetime | None = None,
+) -> Conversation:
+    """Remember, for DEFENSA_CONVERSATION_MINUTES, which report a sender's next words add to.
+
+    Two first messages from one sender at once (a long text split by the carrier) both make a
+    report; the second finds the first's conversation and returns it.
+    """
+    now = now or timezone.now()
+    # An expired row not yet purged would hold the sender's place.
+    Conversation.objects.filter(
+        channel=channel, sender_hash=sender_hash, expires_at__lte=now
+    ).delete()
+    what, where, when = knows
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                channel=channel,
+                sender_hash=sender_hash,
+                report=report,
+                language=language[:8],
+                language_source=language_source,
+                step=step,
+                knows_what=what,
+                knows_where=where,
+                knows_when=when,
+                messages=1 if report is not None else 0,
+                expires_at=now + timedelta(minutes=settings.DEFENSA_CONVERSATION_MINUTES),
+            )
+    except IntegrityError:
+        return Conversation.objects.select_for_update().get(
+            channel=channel, sender_hash=sender_hash
+        )
+
+
+CONVERSATION_FIELDS = frozenset(
+    {
+        "sender_hash",
+        "report",
+        "language",
+        "language_source",
+        "step",
+        "knows_what",
+        "knows_where",
+        "knows_when",
+        "messages",
+    }
+)
+
+
+@transaction.atomic
+def update_conversation(*, conversation: Conversation, **changes: object) -> Conversation:
+    """Record the conversation's next step (what it now knows, which report, which language).
+    Its expiry never moves: a conversation lasts DEFENSA_CONVERSATION_MINUTES from its start."""
+    unknown = set(changes) - CONVERSATION_FIELDS
+    if unknown:
+        raise TypeError(f"not conversation state: {sorted(unknown)}")
+    for name, value in changes.items():
+        setattr(conversation, name, value)
+    if changes:
+        conversation.save(update_fields=sorted(changes))
+    return conversation
+
+
+@transaction.atomic
+def end_conversation(*, channel: str, sender_hashes: list[str]) -> int:
+    """STOP: whatever links this sender to a report is deleted now, not in two hours."""
+    deleted, _rows = Conversation.objects.filter(
+        channel=channel, sender_hash__in=sender_hashes
+    ).delete()
     return deleted

@@ -253,17 +253,45 @@ class TrustedToken(models.Model):
         return self.label
 
 
-class Conversation(models.Model):
-    """An SMS/WhatsApp/Signal conversation that is building a report. Kept two hours at most.
+class Step(models.TextChoices):
+    """What a text conversation asked last (DONE: it confirmed the report)."""
 
-    The sender is known only as a keyed hash, enough to continue the conversation.
+    WHAT = "what", _("What is happening")
+    WHERE = "where", _("Where")
+    WHEN = "when", _("When")
+    DONE = "done", _("Confirmed")
+
+
+class LanguageSource(models.TextChoices):
+    CHOSEN = "chosen", _("Chosen by the sender")
+    DETECTED = "detected", _("Read from the words")
+    DEFAULT = "default", _("Not known yet")
+
+
+class Conversation(models.Model):
+    """An SMS/WhatsApp/Signal conversation that is building a report. It lasts
+    DEFENSA_CONVERSATION_MINUTES from its first message, then is deleted.
+
+    The sender is known only as a keyed hash under a daily secret kept in memory, enough to
+    continue the conversation and useless once the day's secret is gone. Nothing anyone
+    wrote is kept here: only which questions are answered.
     """
 
     sender_hash = models.CharField(max_length=64)
     channel = models.CharField(max_length=10, choices=Channel.choices)
-    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+")
+    # Empty while someone has only chosen a language; their first words make the report.
+    report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="+", null=True)
     language = models.CharField(max_length=8)
-    step = models.CharField(max_length=8)
+    language_source = models.CharField(
+        max_length=8, choices=LanguageSource.choices, default=LanguageSource.DEFAULT
+    )
+    step = models.CharField(max_length=8, choices=Step.choices, default=Step.WHAT)
+    knows_what = models.BooleanField(default=False)
+    knows_where = models.BooleanField(default=False)
+    knows_when = models.BooleanField(default=False)
+    # Messages added to the report, so a long conversation starts a new report before the
+    # report's own limit would silently drop words.
+    messages = models.PositiveSmallIntegerField(default=0)
     expires_at = models.DateTimeField()
 
     class Meta:
@@ -271,6 +299,10 @@ class Conversation(models.Model):
             models.UniqueConstraint(
                 fields=["channel", "sender_hash"], name="conversation_one_per_sender"
             ),
+        ]
+        indexes = [
+            # forget_expired_conversations: rows past their time.
+            models.Index(fields=["expires_at"], name="conversation_expiry_idx"),
         ]
 
     def __str__(self) -> str:

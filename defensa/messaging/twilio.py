@@ -18,6 +18,10 @@ from defensa.messaging.inbound import MAX_MEDIA, MediaRef
 WHATSAPP_PREFIX = "whatsapp:"
 # Provider ids: two letters and 32 hex digits (SM..., MM..., CA..., RE..., ME...).
 SID_RE = re.compile(r"^[A-Z]{2}[0-9a-f]{32}$")
+MEDIA_PATH = re.compile(
+    r"/2010-04-01/Accounts/AC[0-9a-f]{32}"
+    r"/Messages/(?:MM|SM)[0-9a-f]{32}/Media/(?P<media>ME[0-9a-f]{32})"
+)
 
 
 def configured() -> bool:
@@ -52,8 +56,10 @@ def account_path() -> str:
 def media_refs(post: dict[str, str]) -> tuple[MediaRef, ...]:
     """The MMS/WhatsApp files of a message, as paths under our own account.
 
-    Only URLs on the Twilio API host and under our account are taken: whatever else a
-    request names is never fetched (a forged URL must not make us fetch from anywhere).
+    Only URLs on the Twilio API host, of the exact shape Twilio gives a message's file
+    (/2010-04-01/Accounts/AC.../Messages/MM.../Media/ME...) under our own account, are taken:
+    whatever else a request names is never fetched (a forged or odd URL must not make us fetch
+    from anywhere, with our credentials, through an encoded "..", a query or a userinfo part).
     """
     refs = []
     try:
@@ -66,11 +72,9 @@ def media_refs(post: dict[str, str]) -> tuple[MediaRef, ...]:
         if not url.startswith(api + "/"):
             continue
         path = url[len(api) :]
-        if not path.startswith(account_path()) or ".." in path or "?" in path:
-            continue
-        source_id = path.rstrip("/").rsplit("/", 1)[-1]
-        if not valid_sid(source_id, "ME"):
+        match = MEDIA_PATH.fullmatch(path)
+        if match is None or path.rsplit("/Messages/", 1)[0] + "/" != account_path():
             continue
         content_type = post.get(f"MediaContentType{index}", "")[:64]
-        refs.append(MediaRef("twilio", path, source_id, content_type))
+        refs.append(MediaRef("twilio", path, match.group("media"), content_type))
     return tuple(refs)

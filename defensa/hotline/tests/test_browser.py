@@ -15,13 +15,6 @@ from defensa.shifts.tests.test_browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {
-    "viewport": {"width": 360, "height": 640},
-    "device_scale_factor": 2,
-    "is_mobile": True,
-    "has_touch": True,
-}
-
 
 def test_a_spanish_report_from_a_phone_reaches_the_dispatchers_inbox(
     live_server, browser: Browser
@@ -38,7 +31,12 @@ def test_a_spanish_report_from_a_phone_reaches_the_dispatchers_inbox(
     inbox.goto(f"{base}/staff/c/{committee.code}/reports/")
     expect(inbox.get_by_text("Todavía no hay reportes.")).to_be_visible()
 
-    phone = browser.new_context(**PHONE).new_page()
+    phone = browser.new_context(
+        viewport={"width": 360, "height": 640},
+        device_scale_factor=2,
+        is_mobile=True,
+        has_touch=True,
+    ).new_page()
     phone.goto(f"{base}/reportar/")
     expect(phone.get_by_role("heading", name="Reporte lo que ve")).to_be_visible()
     # Nothing on the page is wider than the phone's screen.

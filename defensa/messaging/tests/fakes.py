@@ -10,7 +10,7 @@ import base64
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -207,3 +207,147 @@ def signed_twilio_post(client: Any, path: str, params: dict[str, str], *, public
         content_type="application/x-www-form-urlencoded",
         HTTP_X_TWILIO_SIGNATURE=signature,
     )
+
+
+# --- Recorded inbound payloads (hotline messages) ----------------------------------------------
+
+
+def twilio_sid(prefix: str) -> str:
+    return prefix + secrets.token_hex(16)
+
+
+def media_url(api_url: str, message: str, media: str, *, account: str = TWILIO_SID) -> str:
+    """Where Twilio says an MMS/WhatsApp file is (it answers with a redirect to its store)."""
+    return f"{api_url}/2010-04-01/Accounts/{account}/Messages/{message}/Media/{media}"
+
+
+def serve_media(fake: FakeServer, url: str, data: bytes, content_type: str = "image/jpeg") -> None:
+    """Let the fake Twilio serve a file at `url` the way Twilio does: a 302 to its store."""
+    path = url[len(fake.url) :]
+    stored = f"/media-store/{secrets.token_hex(8)}"
+    fake.redirects[path] = stored
+    fake.files[stored] = (content_type, data)
+
+
+def mms_payload(
+    sender: str, body: str, *, media: list[tuple[str, str]], to: str = "+13125550000", **extra: str
+) -> dict:
+    """An MMS as Twilio posts it: `media` is (MediaUrl, MediaContentType) pairs, and the
+    sender's number comes with its carrier's idea of a city and ZIP code."""
+    sid = extra.pop("MessageSid", twilio_sid("MM"))
+    files: dict[str, str] = {}
+    for index, (url, content_type) in enumerate(media):
+        files[f"MediaContentType{index}"] = content_type
+        files[f"MediaUrl{index}"] = url
+    return sms_payload(
+        sender,
+        body,
+        to=to,
+        MessageSid=sid,
+        NumMedia=str(len(media)),
+        FromCity="CHICAGO",
+        FromState="IL",
+        FromZip="60623",
+        FromCountry="US",
+        ToCity="CHICAGO",
+        ToState="IL",
+        ToZip="60601",
+        **files,
+        **extra,
+    )
+
+
+def whatsapp_payload(
+    sender: str,
+    body: str,
+    *,
+    profile_name: str,
+    to: str = "+13125550000",
+    media: Sequence[tuple[str, str]] = (),
+    **extra: str,
+) -> dict:
+    """A WhatsApp message through Twilio: addresses carry "whatsapp:", and Twilio adds the
+    sender's WhatsApp profile name (a person's name) and WhatsApp id (their number)."""
+    wa_id = sender.lstrip("+")
+    sid = extra.pop("MessageSid", twilio_sid("MM" if media else "SM"))
+    files: dict[str, str] = {}
+    for index, (url, content_type) in enumerate(media):
+        files[f"MediaContentType{index}"] = content_type
+        files[f"MediaUrl{index}"] = url
+    metadata = {
+        "type": "whatsapp",
+        "data": {"context": {"ProfileName": profile_name, "WaId": wa_id}},
+    }
+    return {
+        "SmsMessageSid": sid,
+        "NumMedia": str(len(media)),
+        "ProfileName": profile_name,
+        "MessageType": "image" if media else "text",
+        "SmsSid": sid,
+        "WaId": wa_id,
+        "SmsStatus": "received",
+        "Body": body,
+        "To": f"whatsapp:{to}",
+        "NumSegments": "1",
+        "ReferralNumMedia": "0",
+        "MessageSid": sid,
+        "AccountSid": TWILIO_SID,
+        "ChannelMetadata": json.dumps(metadata),
+        "From": f"whatsapp:{sender}",
+        "ApiVersion": "2010-04-01",
+        **files,
+        **extra,
+    }
+
+
+def signal_envelope(
+    *,
+    number: str | None,
+    account_uuid: str,
+    text: str | None,
+    timestamp: int,
+    attachments: Sequence[dict[str, Any]] = (),
+    profile_name: str = "",
+    group: bool = False,
+) -> dict[str, Any]:
+    """One item of signal-cli's JSON-RPC `receive` result. `number=None` is a sender who hides
+    their number (Signal's default for people not in your contacts)."""
+    data: dict[str, Any] = {
+        "timestamp": timestamp,
+        "message": text,
+        "expiresInSeconds": 0,
+        "viewOnce": False,
+    }
+    if attachments:
+        data["attachments"] = list(attachments)
+    if group:
+        data["groupInfo"] = {"groupId": base64.b64encode(b"g" * 32).decode(), "type": "DELIVER"}
+    return {
+        "envelope": {
+            "source": number or account_uuid,
+            "sourceNumber": number,
+            "sourceUuid": account_uuid,
+            "sourceName": profile_name,
+            "sourceDevice": 1,
+            "timestamp": timestamp,
+            "serverReceivedTimestamp": timestamp + 180,
+            "serverDeliveredTimestamp": timestamp + 250,
+            "dataMessage": data,
+        },
+        "account": SIGNAL_ACCOUNT,
+    }
+
+
+def signal_attachment(
+    attachment_id: str, *, content_type: str = "image/jpeg", size: int = 0
+) -> dict[str, Any]:
+    return {
+        "contentType": content_type,
+        "filename": "signal-2026-11-27-081500.jpg",
+        "id": attachment_id,
+        "size": size,
+        "width": 320,
+        "height": 240,
+        "caption": None,
+        "uploadTimestamp": 1795767300000,
+    }

@@ -59,36 +59,24 @@ class SignalTransport(Transport):
         return str((result or {}).get("timestamp", ""))
 
     def receive(self) -> list[Inbound]:
-        """Messages waiting at the daemon, with their attachments named by id (fetched later)."""
+        """Messages waiting at the daemon, with their attachments named by id (fetched later).
+
+        What is not a person's direct message is skipped: receipts, typing, reactions,
+        malformed items, and group messages (a hotline added to a group must not take every
+        word said there as a report, nor answer each member privately).
+        """
         result = self._call("receive", {"timeout": 1})
         messages: list[Inbound] = []
-        for item in result or []:
-            envelope = item.get("envelope", item) if isinstance(item, dict) else {}
-            data = envelope.get("dataMessage") or {}
-            sender = envelope.get("sourceNumber") or envelope.get("sourceUuid") or ""
-            text = data.get("message") or ""
-            media = tuple(
-                MediaRef(
-                    "signal",
-                    str(a["id"]),
-                    _attachment_id(str(a["id"])),
-                    str(a.get("contentType", ""))[:64],
-                )
-                for a in (data.get("attachments") or [])[:MAX_MEDIA]
-                if isinstance(a, dict) and _safe_id(a.get("id"))
-            )
-            if sender and (text or media):
-                stamp = envelope.get("timestamp") or data.get("timestamp") or ""
-                messages.append(
-                    Inbound(
-                        channel="signal",
-                        sender=str(sender),
-                        text=str(text),
-                        to=settings.DEFENSA_SIGNAL_ACCOUNT,
-                        message_id=_message_id(str(sender), str(stamp)) if stamp else "",
-                        media=media,
-                    )
-                )
+        for item in result if isinstance(result, list) else []:
+            envelope = item.get("envelope", item) if isinstance(item, dict) else None
+            data = envelope.get("dataMessage") if isinstance(envelope, dict) else None
+            if not isinstance(envelope, dict) or not isinstance(data, dict):
+                continue
+            if data.get("groupInfo") or data.get("groupV2"):
+                continue
+            message = _inbound(envelope, data)
+            if message is not None:
+                messages.append(message)
         return messages
 
     def fetch_attachment(self, attachment_id: str, *, sender: str = "") -> bytes:
@@ -104,6 +92,39 @@ class SignalTransport(Transport):
             return base64.b64decode(data, validate=True)
         except binascii.Error as exc:
             raise TransportError("signal-cli: attachment not base64", permanent=True) from exc
+
+
+def _inbound(envelope: dict[str, Any], data: dict[str, Any]) -> Inbound | None:
+    sender = envelope.get("sourceNumber") or envelope.get("sourceUuid") or ""
+    text = data.get("message") or ""
+    attachments = data.get("attachments") or []
+    if (
+        not isinstance(sender, str)
+        or not isinstance(text, str)
+        or not isinstance(attachments, list)
+    ):
+        return None
+    media = tuple(
+        MediaRef(
+            "signal",
+            str(a["id"]),
+            _attachment_id(str(a["id"])),
+            str(a.get("contentType", ""))[:64],
+        )
+        for a in attachments[:MAX_MEDIA]
+        if isinstance(a, dict) and _safe_id(a.get("id"))
+    )
+    if not sender or not (text or media):
+        return None
+    stamp = envelope.get("timestamp") or data.get("timestamp") or ""
+    return Inbound(
+        channel="signal",
+        sender=sender,
+        text=text,
+        to=settings.DEFENSA_SIGNAL_ACCOUNT,
+        message_id=_message_id(sender, str(stamp)) if stamp else "",
+        media=media,
+    )
 
 
 def _safe_id(value: object) -> bool:

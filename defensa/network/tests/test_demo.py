@@ -71,8 +71,11 @@ def test_demo_hotline_has_numbers_and_reports_routed_to_each_committee(settings,
     by_committee = Counter(r.committee.name for r in Report.objects.select_related("committee"))
     assert set(by_committee) == {c.name for c in Committee.objects.all()}
     assert {r.channel for r in Report.objects.all()} >= {"web", "sms", "whatsapp", "signal"}
-    pilsen = Report.objects.filter(committee__name__contains="Pilsen").order_by("received_at")
-    assert "panadería" in read_content(pilsen.last())["parts"][0]["text"]
+    newest = (
+        Report.objects.filter(committee__name__contains="Pilsen").order_by("received_at").last()
+    )
+    assert newest is not None
+    assert "panadería" in read_content(newest)["parts"][0]["text"]
     assert audit.verify() == []
 
 

@@ -35,12 +35,28 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         while not stopping:
             try:
-                for message in transport.receive():
-                    reply = inbound.handle_once(message)
-                    if reply:
-                        transport.send(to=message.sender, body=reply)
+                messages = transport.receive()
             except TransportError as exc:
                 logger.warning("signal: %s", exc)
+                messages = []
+            for message in messages:
+                take(transport, message)
             if options["once"]:
                 return
             time.sleep(options["interval"])
+
+
+def take(transport: SignalTransport, message: inbound.Inbound) -> None:
+    """Handle one message and answer it. signal-cli has already handed the whole batch over,
+    so one message that fails (or one answer it refuses) must not cost the ones after it."""
+    try:
+        reply = inbound.handle_once(message)
+    except Exception as exc:  # logged by kind only: the text stays out of logs
+        logger.error("signal: a message could not be handled (%s)", type(exc).__name__)
+        return
+    if not reply:
+        return
+    try:
+        transport.send(to=message.sender, body=reply)
+    except TransportError as exc:
+        logger.warning("signal: an answer was not sent: %s", exc)
