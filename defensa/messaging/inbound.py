@@ -64,8 +64,9 @@ Handler = Callable[[Inbound], str | None]
 
 
 def normalized(text: str) -> str:
-    """What people wrote, kept as written (NFC), with disguising characters made visible."""
-    return neutralize(unicodedata.normalize("NFC", text)).strip()[:MAX_TEXT]
+    """What people wrote, kept exactly as written (the same code points every channel keeps),
+    with only disguising characters made visible and control characters dropped."""
+    return neutralize(text).strip()[:MAX_TEXT]
 
 
 def within_limit(message: Inbound) -> bool:
