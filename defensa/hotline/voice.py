@@ -94,6 +94,7 @@ VOICEMAIL = (
     _("When you finish, press the pound key or hang up."),
 )
 THANKS = _("Thank you. We received your message. Goodbye.")
+SCREEN = _("A call to the defense hotline. Language: %(language)s. Press 1 to take it.")
 NOTHING_RECORDED = _("We did not hear a message. Goodbye.")
 ENTER_ZIP = _("Enter the five digits of the ZIP code.")
 NOT_A_ZIP = _("We do not recognize that ZIP code.")
@@ -385,7 +386,35 @@ def _ring(call: Call, stage: str) -> VoiceResponse | None:
         method="POST",
     )
     for phone in phones:
-        dial.number(phone)
+        # Screened: the volunteer presses 1 to take the call, so a carrier's voicemail that
+        # answers first does not swallow it (their leg hangs up and the others keep ringing).
+        dial.number(phone, url=_url("screen", lang=call.language), method="POST")
+    return response
+
+
+def screen(call: Call) -> VoiceResponse:
+    """What the volunteer hears when they pick up, before the caller is connected."""
+    response = VoiceResponse()
+    gather = response.gather(
+        num_digits=1,
+        timeout=MENU_SECONDS,
+        action=_url("screened", lang=call.language),
+        method="POST",
+    )
+    spoken = dict(settings.DEFENSA_SPOKEN_LANGUAGES).get(call.language, call.language)
+    # Said in both languages: we do not know which one the volunteer set up.
+    for language in ("es", "en"):
+        with translation.override(language):
+            _say_text(gather, language, str(SCREEN) % {"language": str(spoken)})
+    response.hangup()
+    return response
+
+
+def screened(digits: str) -> VoiceResponse:
+    """1 connects the caller (an empty answer bridges the call); anything else ends this leg."""
+    response = VoiceResponse()
+    if digits != "1":
+        response.hangup()
     return response
 
 

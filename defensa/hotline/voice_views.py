@@ -20,7 +20,13 @@ from defensa.messaging.views import refuse_unsigned, twiml_response
 Handler = Callable[[HttpRequest, voice.Call], VoiceResponse]
 
 
-def _webhook(*, number_in_query: bool = False) -> Callable[[Handler], Callable[..., HttpResponse]]:
+def _webhook(
+    *, number_in_query: bool = False, number_field: str = "To"
+) -> Callable[[Handler], Callable[..., HttpResponse]]:
+    """`number` is where the hotline number is: `To` of a caller's call, `From` of the leg
+    that rings a volunteer (the hotline is its caller id), our query for the recording
+    callback (which has neither)."""
+
     def decorate(handler: Handler) -> Callable[..., HttpResponse]:
         @csrf_exempt  # Twilio cannot hold a CSRF token; its signature authenticates the request.
         @require_POST
@@ -31,7 +37,9 @@ def _webhook(*, number_in_query: bool = False) -> Callable[[Handler], Callable[.
                 return refused
             try:
                 number = (
-                    request.GET.get("to", "") if number_in_query else request.POST.get("To", "")
+                    request.GET.get("to", "")
+                    if number_in_query
+                    else request.POST.get(number_field, "")
                 )
                 call = voice.read_call(request.POST, request.GET, number=number)
                 twiml = handler(request, call)
@@ -77,6 +85,17 @@ def dialed(request: HttpRequest, call: voice.Call) -> VoiceResponse:
         call_status=voice.read_choice(request.POST.get("CallStatus", ""), voice.CALL_STATUSES),
         stage=voice.read_choice(request.GET.get("stage", ""), voice.STAGES),
     )
+
+
+@_webhook(number_field="From")
+def screen(request: HttpRequest, call: voice.Call) -> VoiceResponse:
+    """A volunteer's phone answered (the leg to them, before the caller is connected)."""
+    return voice.screen(call)
+
+
+@_webhook(number_field="From")
+def screened(request: HttpRequest, call: voice.Call) -> VoiceResponse:
+    return voice.screened(voice.read_digits(request.POST))
 
 
 @_webhook()

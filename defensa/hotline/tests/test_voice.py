@@ -180,6 +180,43 @@ def test_option_1_logs_the_call_and_rings_everyone_on_shift_from_the_hotline_num
     assert Report.objects.count() == 1
 
 
+def test_a_volunteer_presses_1_to_take_the_call_so_their_voicemail_cannot(pilsen, phone) -> None:
+    client = Client()
+    on_shift(pilsen, ShiftRole.DISPATCHER, [volunteer(pilsen, "Marta", MARTA_PHONE)])
+    phone.call()
+    phone.press("1")
+    twiml = phone.press("1")
+    number = twiml.find("Dial/Number")
+    assert number is not None
+    screen_url = number.get("url", "")
+    assert query(screen_url) == {"lang": "es"}
+    # The leg that rings Marta: its own CallSid, from the hotline (our caller id), to her.
+    leg = call_params(call_sid(), to=MARTA_PHONE) | {
+        "From": PILSEN_NUMBER,
+        "Direction": "outbound-dial",
+        "ParentCallSid": phone.sid,
+    }
+    answered = post(client, screen_url, leg)
+    assert answered.status_code == 200
+    screen = twiml_of(answered.content)
+    gather = screen.find("Gather")
+    assert gather is not None
+    assert [n.text for n in gather.iter("Say")] == [
+        "Una llamada a la línea de defensa. Idioma: Español. Oprima 1 para tomarla.",
+        "A call to the defense hotline. Language: Spanish. Press 1 to take it.",
+    ]
+    assert [n.tag for n in screen][-1] == "Hangup"  # silence (a voicemail greeting) hangs up
+    take = post(client, gather.get("action", ""), leg | {"Digits": "1"})
+    assert list(twiml_of(take.content)) == []  # an empty answer connects the caller
+    other = post(client, gather.get("action", ""), leg | {"Digits": "9"})
+    assert [n.tag for n in twiml_of(other.content)] == ["Hangup"]
+    unsigned = client.post(
+        screen_url.removeprefix(public()), leg, content_type="application/x-www-form-urlencoded"
+    )
+    assert unsigned.status_code in (403, 415)
+    assert Report.objects.count() == 1
+
+
 def test_unanswered_dispatchers_ring_the_backups_then_take_a_voicemail(pilsen, phone, fake):
     on_shift(pilsen, ShiftRole.DISPATCHER, [volunteer(pilsen, "Marta", MARTA_PHONE)])
     on_shift(pilsen, ShiftRole.BACKUP_DISPATCHER, [volunteer(pilsen, "Beto", BETO_PHONE)])
