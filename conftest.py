@@ -35,12 +35,13 @@ def _fast_password_hashing(settings) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Iterator[None]:
-    from django.core.cache import cache
+    from django.core.cache import caches
 
     from defensa.core import crypto, privacy
 
     yield
-    cache.clear()
+    for backend in caches.all():
+        backend.clear()
     crypto.key_cache.forget()
     privacy._memo.clear()
 

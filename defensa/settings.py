@@ -8,6 +8,7 @@ environment (or a *_FILE), HTTPS protections are on, and nothing is generated.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
@@ -119,17 +120,30 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.secret("DEFENSA_REDIS_URL") or ""
+# "limits" holds the rate limiters' per-client state (core.ratelimit): a flood from many
+# addresses makes one entry each, and must not push anything else out of the cache.
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.text("DEFENSA_CACHE_PREFIX", "defensa"),
-        }
+    _redis: dict[str, Any] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env.text("DEFENSA_CACHE_PREFIX", "defensa"),
     }
+    CACHES = {"default": _redis, "limits": _redis}
 else:
     # Memory only: rate-limit counters and the daily client-token secret never touch disk.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Django's default of 300 entries would be full within a second of a flood.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20_000},
+        },
+        "limits": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "limits",
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        },
+    }
 
 TASKS_BACKEND = env.text("DEFENSA_TASKS_BACKEND", "rq" if REDIS_URL else "db")
 if TASKS_BACKEND == "rq" and not REDIS_URL:

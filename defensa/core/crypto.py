@@ -167,6 +167,8 @@ class _KeyCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: dict[uuid.UUID, tuple[bytes, uuid.UUID, float]] = {}
+        # (committee, purpose, period start) -> the period's current key, for sealing.
+        self._current: dict[tuple[uuid.UUID, str, datetime], tuple[DataKey, float]] = {}
 
     def get(self, kid: uuid.UUID) -> tuple[bytes, uuid.UUID] | None:
         with self._lock:
@@ -180,12 +182,31 @@ class _KeyCache:
         with self._lock:
             self._items[kid] = (key, committee, time.monotonic() + KEY_CACHE_SECONDS)
 
+    def current(self, committee: uuid.UUID, purpose: str, start: datetime) -> DataKey | None:
+        with self._lock:
+            item = self._current.get((committee, purpose, start))
+            if item is None or item[1] < time.monotonic():
+                self._current.pop((committee, purpose, start), None)
+                return None
+            return item[0]
+
+    def put_current(self, key: DataKey) -> None:
+        with self._lock:
+            if len(self._current) > 10_000:  # committees x purposes x live periods, at most
+                self._current.clear()
+            entry = (key.committee, key.purpose, key.period_start)
+            self._current[entry] = (key, time.monotonic() + KEY_CACHE_SECONDS)
+
     def forget(self, kid: uuid.UUID | None = None) -> None:
         with self._lock:
             if kid is None:
                 self._items.clear()
+                self._current.clear()
             else:
                 self._items.pop(kid, None)
+                for entry, (key, _expiry) in list(self._current.items()):
+                    if key.kid == kid:
+                        del self._current[entry]
 
 
 key_cache = _KeyCache()
@@ -212,11 +233,21 @@ def current_key(*, committee: uuid.UUID, purpose: str, at: datetime | None = Non
     """The newest live data key for this committee, purpose and period, created when missing."""
     at = at or timezone.now()
     start, destroy_after = _period(purpose, at)
+    # Keys of a period (a report month, a contact day) are destroyed only once their period is
+    # over, so the current one can be remembered briefly (a query less per report): at worst a
+    # key rotated in another process is taken up here KEY_CACHE_SECONDS later. Keys without a
+    # period can be shredded at any time and are always looked up.
+    remembered = destroy_after is not None
+    key = key_cache.current(committee, purpose, start) if remembered else None
+    if key is not None:
+        return key
     live = DataKey.objects.filter(
         committee=committee, purpose=purpose, period_start=start, destroyed_at__isnull=True
     )
     key = live.order_by("-generation").first()
     if key is not None:
+        if remembered:
+            key_cache.put_current(key)
         return key
     # After a shredding the period's old generations are dead: start a new one above them.
     last = (
@@ -271,6 +302,8 @@ def _create_key(
             raise CryptoError("no live data key could be created") from None
         return theirs
     key_cache.put(kid, material, committee)
+    if destroy_after is not None:
+        key_cache.put_current(key)
     return key
 
 

@@ -3,6 +3,10 @@ a browser a little computing and a flood a lot.
 
 Challenges are stateless (signed with the site's secret); the only state is a short-lived
 "used" mark in the cache, so one solution cannot be replayed.
+
+Every submission must carry a challenge we issued and nobody used yet, even while things are
+calm and no work is asked: a flood that replays one captured form, or makes challenges up, is
+refused from its first request instead of after the load counter has caught up with it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ from django.core.cache import cache
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 LIFETIME = 600  # seconds a challenge stays valid
+# A challenge this recent, asked at the level just below the one in force, still counts: the
+# level may rise between the page being loaded and the phone finishing its work.
+GRACE = 120
 VERSION = "v1"
+MAX_CHALLENGE = 120
 
 
 def _sign(body: str) -> str:
@@ -51,9 +59,15 @@ def solve(challenge: str) -> str:
 
 
 def verify(challenge: str, nonce: str, *, minimum: int, now: float | None = None) -> bool:
-    """A valid, fresh, unused solution of at least `minimum` bits. Uses it up."""
+    """A challenge we issued, not used before, solved to at least `minimum` bits. Uses it up.
+
+    With `minimum` 0 (calm) no work is checked and an old page still counts (someone may take
+    long to write); the challenge must still be ours and unused.
+    """
     parts = challenge.split(".")
-    if len(parts) != 5 or parts[0] != VERSION or len(nonce) > 20:
+    if len(challenge) > MAX_CHALLENGE or len(parts) != 5 or parts[0] != VERSION:
+        return False
+    if len(nonce) > 20:
         return False
     body, signature = ".".join(parts[:4]), parts[4]
     if not constant_time_compare(signature, _sign(body)):
@@ -62,14 +76,22 @@ def verify(challenge: str, nonce: str, *, minimum: int, now: float | None = None
         issued, difficulty = int(parts[1]), int(parts[3])
     except ValueError:
         return False
-    current = now or time.time()
-    if difficulty < minimum or not 0 <= current - issued <= LIFETIME:
-        return False
-    digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
-    if leading_zero_bits(digest) < difficulty:
-        return False
+    if minimum > 0:
+        age = (now or time.time()) - issued
+        if not 0 <= age <= LIFETIME:
+            return False
+        if difficulty < minimum and not (0 < _level_below(minimum) <= difficulty and age <= GRACE):
+            return False
+        digest = hashlib.sha256(f"{challenge}:{nonce}".encode()).digest()
+        if leading_zero_bits(digest) < difficulty:
+            return False
     # Single use: the first to present it wins.
     return bool(cache.add(f"defensa:pow:{parts[2]}", 1, timeout=LIFETIME + 60))
+
+
+def _level_below(bits: int) -> int:
+    below = [level for _threshold, level in settings.DEFENSA_POW_LEVELS if level < bits]
+    return max(below, default=0)
 
 
 def current_difficulty(*, scope: str = "report", now: float | None = None) -> int:

@@ -77,31 +77,15 @@ def report(request: HttpRequest) -> HttpResponse:
 def _report(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return _render(request, ReportForm(initial={"t": request.GET.get("t", "")}))
+    # The flood defenses come first, on the raw fields: under a flood nearly every request
+    # stops here, and must cost far less than validating and storing a report.
+    trusted = hotline.trusted(request.POST.get("t", ""))
+    if trusted is None and (refusal := _flood_check(request)):
+        return refusal
     form = ReportForm(request.POST, request.FILES)
     if not form.is_valid():
         return _render(request, form, status=400)
     data = form.cleaned_data
-    trusted = hotline.trusted(data["t"])
-    if trusted is None:
-        limited = not ratelimit.bucket(
-            f"report:{getattr(request, 'client_token', 'unknown')}",
-            per_minute=settings.DEFENSA_REPORT_PER_MINUTE,
-            burst=settings.DEFENSA_REPORT_BURST,
-        )
-        if limited:
-            message = _(
-                "Too many reports from this connection. "
-                "Wait a few minutes, or call or text the hotline."
-            )
-            return _render(request, form, status=429, problem=message)
-        proof.count_attempt()
-        needed = proof.current_difficulty()
-        if needed and not proof.verify(data["pow_challenge"], data["pow_nonce"], minimum=needed):
-            message = _(
-                "Many reports are arriving. Press send again: "
-                "your phone will take a few seconds to show it is a person."
-            )
-            return _render(request, form, status=429, problem=message)
     incoming = hotline.Incoming(
         channel="web",
         language=data["spoken"] or request.LANGUAGE_CODE,
@@ -129,6 +113,52 @@ def _report(request: HttpRequest) -> HttpResponse:
     hotline.locate_later(report)
     # No session for anonymous reporters: what the thank-you page needs rides in the address.
     return redirect(reverse("public:report_received") + ("?file=refused" if refused else ""))
+
+
+def _flood_check(request: HttpRequest) -> HttpResponse | None:
+    """A clear 429 for a connection over its bucket or a submission without valid work."""
+    limited = not ratelimit.bucket(
+        f"report:{getattr(request, 'client_token', 'unknown')}",
+        per_minute=settings.DEFENSA_REPORT_PER_MINUTE,
+        burst=settings.DEFENSA_REPORT_BURST,
+    )
+    if limited:
+        message = _(
+            "Too many reports from this connection. "
+            "Wait a few minutes, or call or text the hotline."
+        )
+        return _send_again(request, message)
+    proof.count_attempt()
+    needed = proof.current_difficulty()
+    challenge, nonce = request.POST.get("pow_challenge", ""), request.POST.get("pow_nonce", "")
+    if not proof.verify(challenge, nonce, minimum=needed):
+        message = _(
+            "Many reports are arriving. Press send again: "
+            "your phone will take a few seconds to show it is a person."
+        )
+        return _send_again(request, message)
+    return None
+
+
+def _send_again(request: HttpRequest, message: str) -> HttpResponse:
+    """A small page that keeps what the person wrote (as hidden fields) with a fresh challenge,
+    to send again. Not the whole form: rendering that for every refused request of a flood
+    would cost more than storing a report."""
+    kept = [
+        (name, value[:4000])
+        for name, value in request.POST.items()
+        if name in ReportForm.base_fields and name not in {"pow_challenge", "pow_nonce"}
+    ]
+    context = {
+        "problem": message,
+        "kept": kept,
+        "what": request.POST.get("what", "")[:4000],
+        "challenge": proof.issue(proof.current_difficulty()),
+    }
+    response = render(request, "public/report_again.html", context, status=429)
+    # Django would log a warning per refused request: under a flood, a line per junk post.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _too_large(request: HttpRequest) -> HttpResponse:
