@@ -200,6 +200,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# Gone when the browser closes: a reporter's phone keeps no year-long cookie from the site.
+CSRF_COOKIE_AGE = None
 
 HTTPS = env.flag("DEFENSA_HTTPS", default=PRODUCTION)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not HTTPS

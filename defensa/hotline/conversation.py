@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from defensa.hotline import actions, fetching, language, salute
+from defensa.hotline import actions, fetching, language, routing, salute
 from defensa.hotline.language import words
 from defensa.hotline.models import Conversation, LanguageSource, Step
 from defensa.messaging.inbound import Inbound
@@ -87,6 +87,9 @@ CONFIRM_WITH_CALLBACK = _(
 )
 ADDED = _("We added this to your report. Thank you.")
 TELL_US = _("Tell us what is happening, where and when.")
+NOT_TAKING_REPORTS = _(
+    "This number is not taking reports yet. Call your local rapid response hotline."
+)
 CALLBACK_SET = _(
     "Thank you. A trained neighbor will contact you at this number. To cancel, reply STOP."
 )
@@ -307,7 +310,10 @@ def reply(message: Inbound) -> str | None:
         or conversation.report is None
         or conversation.messages >= actions.MAX_PARTS
     ):
-        conversation = _start_report(message, conversation, now=now)
+        try:
+            conversation = _start_report(message, conversation, now=now)
+        except routing.NoCommittee:
+            return say(language.detect(message.text).language, NOT_TAKING_REPORTS)
         return _answer(conversation.language, conversation.step)
     return _next_message(message, conversation, now=now)
 

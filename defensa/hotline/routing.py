@@ -22,6 +22,10 @@ ROUTES_SECONDS = 600
 _VERSION = "defensa:routes:version"
 
 
+class NoCommittee(LookupError):
+    """A new installation without any committee: nobody could read a report yet."""
+
+
 def committee_for_place(*, zip_code: str = "", cell: str = "") -> Committee | None:
     """The committee whose area names this ZIP code, this cell, or the ZIP's county."""
     candidates = []
@@ -60,7 +64,7 @@ def _route(*, zip_code: str, cell: str, number: str) -> tuple[Committee, str]:
         return committee, RoutedBy.NUMBER
     fallback = Committee.objects.order_by("created_at", "id").first()
     if fallback is None:
-        raise LookupError("there is no committee to take reports")
+        raise NoCommittee("there is no committee to take reports")
     return fallback, RoutedBy.DEFAULT
 
 

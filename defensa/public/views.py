@@ -21,6 +21,7 @@ from defensa.core import pow as proof
 from defensa.core import ratelimit
 from defensa.hotline import actions as hotline
 from defensa.hotline.media import MediaRefused
+from defensa.hotline.routing import NoCommittee
 from defensa.public.forms import ReportForm
 from defensa.public.uploads import QuotaUploadHandler, TooLarge
 
@@ -100,7 +101,11 @@ def _report(request: HttpRequest) -> HttpResponse:
         size=data["how_many"],
         extra={"when": data["when"]},
     )
-    report = hotline.receive_report(incoming)
+    try:
+        report = hotline.receive_report(incoming)
+    except NoCommittee:
+        message = _("This site is not taking reports yet. Call your local rapid response hotline.")
+        return _render(request, form, status=503, problem=message)
     refused = False
     upload = request.FILES.get("attachment")
     if upload is not None:

@@ -421,3 +421,11 @@ def test_every_answer_is_short_in_both_languages() -> None:
             assert segments(str(conversation.HELP)) <= 3, (code, str(conversation.HELP))
             note = str(conversation.NOTED_LANGUAGE) % {"language": "português"}
             assert segments(f"{note} {conversation.ASK_WHERE}") <= 3
+
+
+def test_a_number_without_any_committee_says_it_is_not_taking_reports() -> None:
+    from defensa.network.models import Committee
+
+    Committee.objects.all().delete()
+    assert "todavía no recibe reportes" in sms("hay migra en la esquina")
+    assert not Report.objects.exists()

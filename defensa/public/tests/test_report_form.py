@@ -231,3 +231,21 @@ def test_without_a_geocoder_the_zip_centre_is_used(pilsen) -> None:
     hotline.locate(report=other)
     other.refresh_from_db()
     assert hotline.read_content(other)["point"] is None  # nothing to go on: nothing invented
+
+
+def test_a_reporter_s_phone_keeps_no_lasting_cookie(pilsen) -> None:
+    client = Client()
+    page = client.get("/reportar/")
+    cookie = page.cookies.get("csrftoken")
+    assert cookie is not None
+    assert not cookie["expires"]
+    assert not cookie["max-age"]
+    send(client)
+    assert "sessionid" not in client.cookies
+
+
+def test_a_site_without_committees_says_so_instead_of_failing() -> None:
+    response = send(Client())
+    assert response.status_code == 503
+    assert "todavía no recibe reportes" in response.content.decode()
+    assert not Report.objects.exists()
