@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "defensa.messaging",
     "defensa.shifts",
     "defensa.hotline",
+    "defensa.incidents",
     "defensa.public",
     "defensa.demo",
 ]
@@ -260,6 +261,8 @@ else:
     # Nothing is sent by e-mail until SMTP is configured.
     EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 # Apps that answer messages members send (SMS replies, Signal): first to recognise one wins.
+# What runs once a report is stored or learns more (its place): the incidents app groups it.
+DEFENSA_REPORT_HANDLERS = ["defensa.incidents.tasks.report_received"]
 DEFENSA_INBOUND_HANDLERS = ["defensa.shifts.inbound.handle", "defensa.hotline.inbound.handle"]
 
 # --- Requests ---------------------------------------------------------------------------------
@@ -414,4 +417,5 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.hotline.tasks.fetch_due_media": 60,
     "defensa.hotline.tasks.forget_finished_fetches": 24 * 3600,
     "defensa.hotline.tasks.forget_expired_conversations": 600,
+    "defensa.incidents.tasks.cluster_left_behind": 60,
 }

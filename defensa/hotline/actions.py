@@ -7,12 +7,14 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from defensa.core import audit, crypto, geo, geocode
@@ -156,6 +158,7 @@ def receive_report(incoming: Incoming) -> Report:
         except IntegrityError:
             # The same provider id arrived twice at once: the other request stored it.
             return Report.objects.get(channel=incoming.channel, external_id=incoming.external_id)
+    _announce(report)
     audit.record(
         actor=None,
         verb="report.received",
@@ -206,6 +209,7 @@ def add_to_report(
     report.urgency = max(report.urgency, reading.urgency(trusted=report.trusted))
     _seal_content(report, content)
     report.save()
+    _announce(report)
     audit.record(
         actor=None,
         verb="report.added_to",
@@ -214,6 +218,18 @@ def add_to_report(
         after={"fields": sorted(changed), "urgency": report.urgency},
     )
     return report
+
+
+def _announce(report: Report) -> None:
+    """Tell the apps that follow reports (incidents) once this one is safely stored."""
+    for path in settings.DEFENSA_REPORT_HANDLERS:
+        transaction.on_commit(partial(import_string(path), report.pk))
+
+
+def set_status(*, report: Report, status: str) -> None:
+    """Where a report is on its way (received, grouped, triaged...). Its contents never change;
+    the incident's audit events say what moved it."""
+    Report.objects.filter(pk=report.pk).update(status=status)
 
 
 def callback_of(report: Report) -> str:
@@ -263,6 +279,7 @@ def locate(*, report: Report) -> Report:
         better = routing.committee_for_place(zip_code=report.zip_code, cell=report.cell)
         if better is not None and better != report.committee:
             reroute(report=report, committee=better)
+    _announce(report)  # it has a place now: the incidents app may group it better
     return report
 
 
