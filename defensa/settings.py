@@ -263,7 +263,11 @@ else:
 # Apps that answer messages members send (SMS replies, Signal): first to recognise one wins.
 # What runs once a report is stored or learns more (its place): the incidents app groups it.
 DEFENSA_REPORT_HANDLERS = ["defensa.incidents.tasks.report_received"]
-DEFENSA_INBOUND_HANDLERS = ["defensa.shifts.inbound.handle", "defensa.hotline.inbound.handle"]
+DEFENSA_INBOUND_HANDLERS = [
+    "defensa.shifts.inbound.handle",
+    "defensa.incidents.inbound.handle",
+    "defensa.hotline.inbound.handle",
+]
 
 # --- Requests ---------------------------------------------------------------------------------
 
@@ -369,6 +373,15 @@ DEFENSA_VERIFIED_ALERTS_FOR_ZIP = "defensa.hotline.voice.no_verified_alerts"
 # Minutes an SMS/WhatsApp/Signal conversation keeps adding to the same report.
 DEFENSA_CONVERSATION_MINUTES = env.integer("DEFENSA_CONVERSATION_MINUTES", default=120, minimum=10)
 
+# --- Incidents: dispatch ---------------------------------------------------------------------
+
+# Minutes a confirmer has to answer a request to go and look before the next one is asked.
+DEFENSA_DISPATCH_ANSWER_MINUTES = env.integer(
+    "DEFENSA_DISPATCH_ANSWER_MINUTES", default=5, minimum=1
+)
+# How many confirmers one dispatch sends: two at least, never one alone.
+DEFENSA_DISPATCH_CONFIRMERS = env.integer("DEFENSA_DISPATCH_CONFIRMERS", default=2, minimum=2)
+
 # --- Outbound HTTP ----------------------------------------------------------------------------
 
 DEFENSA_HTTP_TIMEOUT = float(env.integer("DEFENSA_HTTP_TIMEOUT_SECONDS", default=10, minimum=1))
@@ -418,4 +431,5 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.hotline.tasks.forget_finished_fetches": 24 * 3600,
     "defensa.hotline.tasks.forget_expired_conversations": 600,
     "defensa.incidents.tasks.cluster_left_behind": 60,
+    "defensa.incidents.tasks.escalate_dispatches": 30,
 }

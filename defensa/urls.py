@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("defensa.shifts.urls")),
     path("", include("defensa.hotline.urls")),
     path("hooks/twilio/voice/", include("defensa.hotline.voice_urls")),
+    path("", include("defensa.incidents.urls")),
     path("", include("defensa.messaging.urls")),
     path("accounts/", include(account_pages)),
     path("accounts/2fa/", include("allauth.mfa.urls")),

@@ -149,3 +149,17 @@ def nearest_zip(lat: float, lng: float) -> Zip | None:
             if distance <= NEAREST_ZIP_KM and (best is None or distance < best[0]):
                 best = (distance, entry)
     return best[1] if best else None
+
+
+@cache
+def _zips_by_county() -> dict[str, tuple[Zip, ...]]:
+    by: dict[str, list[Zip]] = {}
+    for entry in _zips().values():
+        if entry.county_fips:
+            by.setdefault(entry.county_fips, []).append(entry)
+    return {fips: tuple(found) for fips, found in by.items()}
+
+
+def zips_in_county(fips: str) -> tuple[Zip, ...]:
+    """The ZIP codes (with their centres) whose county is `fips`."""
+    return _zips_by_county().get(fips, ())

@@ -67,5 +67,8 @@ def report(
     return stored
 
 
-def place(item: Report) -> Incident | None:
-    return clustering.cluster_report(report=item)
+def place(item: Report) -> Incident:
+    """Group a report that has a place (use clustering.cluster_report for one without)."""
+    found = clustering.cluster_report(report=item)
+    assert found is not None
+    return found
