@@ -76,6 +76,15 @@ def test_demo_hotline_has_numbers_and_reports_routed_to_each_committee(settings,
     )
     assert newest is not None
     assert "panadería" in read_content(newest)["parts"][0]["text"]
+    from defensa.incidents.models import Incident, IncidentReport
+
+    # Every demo report with a place is in an incident of its own committee.
+    assert Incident.objects.exists()
+    assert not Report.objects.filter(incident_link__isnull=True).exclude(zip_code="").exists()
+    assert all(
+        link.incident.committee_id == link.report.committee_id
+        for link in IncidentReport.objects.select_related("incident", "report")
+    )
     assert audit.verify() == []
 
 

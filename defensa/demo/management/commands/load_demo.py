@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from defensa.hotline import demo as hotline_demo
+from defensa.incidents import demo as incidents_demo
 from defensa.network import demo as network_demo
 from defensa.shifts import demo as shifts_demo
 
@@ -23,4 +24,5 @@ class Command(BaseCommand):
             network_demo.load(data_dir=Path(settings.DATA_DIR))
             shifts_demo.load()
             hotline_demo.load()
+            incidents_demo.load()
         self.stdout.write(self.style.SUCCESS("Demo data loaded."))
