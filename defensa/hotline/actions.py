@@ -221,9 +221,19 @@ def add_to_report(
 
 
 def _announce(report: Report) -> None:
-    """Tell the apps that follow reports (incidents) once this one is safely stored."""
+    """Tell the apps that follow reports (incidents) about this one.
+
+    With the database task backend their tasks are written in the report's own transaction:
+    one commit, and a report is never stored without its follow-up. Other backends hand tasks
+    to a queue outside the database, so that waits for the commit (the incidents app's
+    periodic safety net catches what a crash between the two would drop).
+    """
     for path in settings.DEFENSA_REPORT_HANDLERS:
-        transaction.on_commit(partial(import_string(path), report.pk))
+        handler = partial(import_string(path), report.pk)
+        if settings.TASKS_BACKEND == "db":
+            handler()
+        else:
+            transaction.on_commit(handler)
 
 
 def set_status(*, report: Report, status: str) -> None:
