@@ -85,16 +85,21 @@ def test_placing_is_idempotent(pilsen) -> None:
     assert IncidentReport.objects.count() == 1
 
 
-def test_a_report_without_a_place_waits_and_is_placed_when_it_has_one(
-    pilsen, django_capture_on_commit_callbacks
-) -> None:
+def test_a_report_without_a_place_waits_and_is_placed_when_it_has_one(pilsen) -> None:
+    from django_tasks_db.models import DBTaskResult
+
     first = place(report("ICE arrestando en la escuela", point=SCHOOL))
     item = report("hay migra arrestando en la escuela")
     assert clustering.cluster_report(report=item) is None
     assert clustering.unclustered(older_than=timedelta(0)) == []  # nothing to go on yet
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        hotline.add_to_report(report=item, text="en la 18, 60608")
-    assert callbacks  # the incidents app was told
+    tasks_before = DBTaskResult.objects.filter(task_path="defensa.incidents.tasks.cluster")
+    waiting = tasks_before.count()
+    hotline.add_to_report(report=item, text="en la 18, 60608")
+    # The incidents app was told, in the same transaction (one more task to group it).
+    assert tasks_before.count() == waiting + 1
+    newest = tasks_before.order_by("-enqueued_at").first()
+    assert newest is not None
+    assert newest.args_kwargs["args"] == [item.pk]
     assert place(item) == first
 
 
