@@ -85,22 +85,39 @@ def test_placing_is_idempotent(pilsen) -> None:
     assert IncidentReport.objects.count() == 1
 
 
-def test_a_report_without_a_place_waits_and_is_placed_when_it_has_one(pilsen) -> None:
-    from django_tasks_db.models import DBTaskResult
-
+def test_a_report_without_a_place_waits_and_is_placed_when_it_has_one(
+    pilsen, settings, django_capture_on_commit_callbacks
+) -> None:
     first = place(report("ICE arrestando en la escuela", point=SCHOOL))
     item = report("hay migra arrestando en la escuela")
     assert clustering.cluster_report(report=item) is None
     assert clustering.unclustered(older_than=timedelta(0)) == []  # nothing to go on yet
-    tasks_before = DBTaskResult.objects.filter(task_path="defensa.incidents.tasks.cluster")
-    waiting = tasks_before.count()
-    hotline.add_to_report(report=item, text="en la 18, 60608")
-    # The incidents app was told, in the same transaction (one more task to group it).
-    assert tasks_before.count() == waiting + 1
-    newest = tasks_before.order_by("-enqueued_at").first()
+    settings.DEFENSA_REPORT_HANDLERS = [f"{__name__}.remember"]
+    REMEMBERED.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        hotline.add_to_report(report=item, text="en la 18, 60608")
+    told = list(REMEMBERED)
+    assert told == [item.pk]  # the incidents app is told (in the transaction, or at commit)
+    assert place(item) == first
+
+
+REMEMBERED: list[int] = []
+
+
+def remember(pk: int) -> None:
+    REMEMBERED.append(pk)
+
+
+def test_with_the_database_backend_the_task_is_written_with_the_report(pilsen, settings) -> None:
+    if settings.TASKS_BACKEND != "db":
+        pytest.skip("the database task backend only")
+    from django_tasks_db.models import DBTaskResult
+
+    queued = DBTaskResult.objects.filter(task_path="defensa.incidents.tasks.cluster")
+    item = report("ICE en la escuela", point=SCHOOL)
+    newest = queued.order_by("-enqueued_at").first()
     assert newest is not None
     assert newest.args_kwargs["args"] == [item.pk]
-    assert place(item) == first
 
 
 def test_priority_follows_readable_rules(pilsen) -> None:
