@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "defensa.shifts",
     "defensa.hotline",
     "defensa.incidents",
+    "defensa.campaigns",
     "defensa.public",
     "defensa.demo",
 ]
@@ -381,6 +382,13 @@ DEFENSA_DISPATCH_ANSWER_MINUTES = env.integer(
 )
 # How many confirmers one dispatch sends: two at least, never one alone.
 DEFENSA_DISPATCH_CONFIRMERS = env.integer("DEFENSA_DISPATCH_CONFIRMERS", default=2, minimum=2)
+
+# --- Campaigns --------------------------------------------------------------------------------
+
+# Largest public-data file (ICE workbooks, facility lists) a coordinator may upload, in MB.
+DEFENSA_CAMPAIGN_UPLOAD_BYTES = (
+    env.integer("DEFENSA_CAMPAIGN_UPLOAD_MB", default=16, minimum=1) * 1024 * 1024
+)
 
 # --- Outbound HTTP ----------------------------------------------------------------------------
 

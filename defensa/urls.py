@@ -33,10 +33,12 @@ urlpatterns = [
     path("", include("defensa.hotline.urls")),
     path("hooks/twilio/voice/", include("defensa.hotline.voice_urls")),
     path("", include("defensa.incidents.urls")),
+    path("", include("defensa.campaigns.urls")),
     path("", include("defensa.messaging.urls")),
     path("accounts/", include(account_pages)),
     path("accounts/2fa/", include("allauth.mfa.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/", api.urls),
     path("healthz", core_views.health, name="health"),
+    path(".well-known/defensa-signing-keys.json", core_views.signing_keys, name="signing_keys"),
 ]

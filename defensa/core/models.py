@@ -89,6 +89,10 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="auditevent_unique_position"),
         ]
+        indexes = [
+            # An incident's timeline: a committee's events about given objects.
+            models.Index(fields=["chain", "object_code"], name="auditevent_object_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chain}#{self.seq} {self.verb}"

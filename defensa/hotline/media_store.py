@@ -1,8 +1,11 @@
-"""Report media on disk, sealed like everything else a report says.
+"""Media on disk, sealed like everything else a report says.
 
 Each item has two files: the untouched original (kept for legal use, with its SHA-256 in the
 database) and the cleaned copy staff view. Both are AES-256-GCM with the committee's report
-key, bound to the item, so destroying that key destroys them.
+key, bound to the item's own table and code, so destroying that key destroys them.
+
+Any model with a UUID `code` can be stored: report media, and the photos confirmers take
+(incidents' FindingMedia). Codes are UUIDs, so items of different tables never share a file.
 """
 
 from __future__ import annotations
@@ -11,10 +14,10 @@ import os
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Model
 
 from defensa.core import crypto
 from defensa.core.models import KeyPurpose
-from defensa.hotline.models import ReportMedia
 from defensa.network.models import Committee
 
 COPIES = ("original", "clean")
@@ -26,19 +29,17 @@ def _root() -> Path:
     return root
 
 
-def _path(item: ReportMedia, which: str) -> Path:
+def _path(item: Model, which: str) -> Path:
     if which not in COPIES:
         raise ValueError(which)
-    return _root() / f"{item.code}.{which}"
+    return _root() / f"{item.code}.{which}"  # type: ignore[attr-defined]
 
 
-def _binding(item: ReportMedia, which: str, committee: Committee) -> crypto.Binding:
-    return crypto.Binding(
-        table=ReportMedia._meta.db_table, field=which, row=item.code, committee=committee.code
-    )
+def _binding(item: Model, which: str, committee: Committee) -> crypto.Binding:
+    return crypto.Binding.of(item, which, committee=committee.code)
 
 
-def save(item: ReportMedia, which: str, data: bytes, *, committee: Committee) -> None:
+def save(item: Model, which: str, data: bytes, *, committee: Committee) -> None:
     sealed = crypto.seal(data, binding=_binding(item, which, committee), purpose=KeyPurpose.REPORT)
     path = _path(item, which)
     temporary = path.with_suffix(".tmp")
@@ -48,18 +49,18 @@ def save(item: ReportMedia, which: str, data: bytes, *, committee: Committee) ->
     temporary.replace(path)
 
 
-def load(item: ReportMedia, which: str, *, committee: Committee) -> bytes:
+def load(item: Model, which: str, *, committee: Committee) -> bytes:
     """Raises crypto.KeyDestroyed once the report key is gone, FileNotFoundError if removed."""
     return crypto.unseal(_path(item, which).read_bytes(), binding=_binding(item, which, committee))
 
 
-def move(item: ReportMedia, *, old_committee: Committee, new_committee: Committee) -> None:
+def move(item: Model, *, old_committee: Committee, new_committee: Committee) -> None:
     for which in COPIES:
         if _path(item, which).exists():
             data = load(item, which, committee=old_committee)
             save(item, which, data, committee=new_committee)
 
 
-def remove(item: ReportMedia) -> None:
+def remove(item: Model) -> None:
     for which in COPIES:
         _path(item, which).unlink(missing_ok=True)

@@ -115,3 +115,147 @@ def my_dispatch(viewer: Viewer, code: uuid.UUID | str) -> Dispatch:
             "incident__committee", "person"
         )
     )
+
+
+# --- Field work and evidence -------------------------------------------------------------------
+# What confirmers found is read by the committee's incident readers; the evidence packet, which
+# carries every report unsealed and the original media, only by coordinators and legal partners.
+# Imported here so this section stands on its own; field and timeline import this module, so
+# they are imported where they are used.
+
+from typing import TYPE_CHECKING, Any  # noqa: E402
+
+from defensa.incidents.models import Finding, FindingMedia  # noqa: E402
+
+if TYPE_CHECKING:
+    from defensa.incidents.timeline import Entry
+
+
+def _require_any(viewer: Viewer, needs: tuple[IncidentCan, ...], found: Committee) -> None:
+    if not any(can(viewer, need, found) for need in needs):
+        raise NotFound
+
+
+def findings(viewer: Viewer, item: Incident) -> QuerySet[Finding]:
+    _require_any(viewer, (IncidentCan.READ, IncidentCan.EVIDENCE), item.committee)
+    return (
+        Finding.objects.filter(incident=item)
+        .select_related("person", "dispatch", "incident__committee")
+        .prefetch_related("media")
+        .order_by("created_at", "pk")
+    )
+
+
+def observations(viewer: Viewer, finding: Finding) -> dict[str, Any]:
+    """What the confirmer saw and wrote, unsealed: {"observations": {...}, "notes": "..."}."""
+    from defensa.incidents import field
+
+    _require_any(viewer, (IncidentCan.READ, IncidentCan.EVIDENCE), finding.incident.committee)
+    return field.read_observations(finding)
+
+
+def finding_media(viewer: Viewer, found: Committee, code: uuid.UUID | str) -> FindingMedia:
+    """A confirmer's photo or video, for the committee's incident readers."""
+    _require(viewer, IncidentCan.READ, found)
+    return first_or_404(
+        FindingMedia.objects.filter(
+            finding__incident__committee=found, code=_uuid(code)
+        ).select_related("finding__incident__committee")
+    )
+
+
+def my_findings(viewer: Viewer, item: Dispatch) -> QuerySet[Finding]:
+    """What this confirmer already sent for this request (a second look adds one)."""
+    if viewer.person is None or item.person_id != viewer.person.pk:
+        raise NotFound
+    return Finding.objects.filter(dispatch=item, person=viewer.person).order_by("created_at")
+
+
+def timeline(viewer: Viewer, item: Incident) -> list[Entry]:
+    from defensa.incidents import timeline as timelines
+
+    _require_any(viewer, (IncidentCan.READ, IncidentCan.EVIDENCE), item.committee)
+    # Names of who was sent, like the shift schedule: for those who dispatch, and lawyers.
+    with_names = can(viewer, IncidentCan.TRIAGE, item.committee) or can(
+        viewer, IncidentCan.EVIDENCE, item.committee
+    )
+    return timelines.build(item, with_names=with_names)
+
+
+def evidence(viewer: Viewer, found: Committee, code: uuid.UUID | str) -> Incident:
+    """The incident whose evidence packet (everything unsealed) this viewer may take."""
+    return incident(viewer, found, code, IncidentCan.EVIDENCE)
+
+
+# --- Dispatch ----------------------------------------------------------------------------------
+# Who was asked to go and look is read by the committee's incident readers (names only by those
+# who triage, like the shift schedule's names); whom to ask, by those who triage. The link a
+# confirmer answers from needs no viewer: its secret token is the key.
+
+from django.utils import timezone  # noqa: E402
+
+from defensa.incidents import confirmers  # noqa: E402
+from defensa.network.models import (  # noqa: E402
+    Membership,
+    Person,
+    Qualification,
+    QualificationKind,
+)
+from defensa.shifts.access import on_call_now  # noqa: E402
+from defensa.shifts.models import ShiftRole  # noqa: E402
+
+
+def dispatches(viewer: Viewer, item: Incident) -> QuerySet[Dispatch]:
+    """Everyone asked to go and look at an incident, for those who read it."""
+    _require(viewer, IncidentCan.READ, item.committee)
+    return Dispatch.objects.filter(incident=item).select_related("person")
+
+
+def _qualified_members(found: Committee) -> QuerySet[Membership]:
+    valid = Qualification.objects.filter(
+        kind=QualificationKind.CONFIRMER, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    return (
+        Membership.objects.filter(
+            committee=found, ended_at__isnull=True, person__in=valid.values("person")
+        )
+        .select_related("person")
+        .order_by("person__display_name")
+    )
+
+
+def qualified_confirmers(viewer: Viewer, found: Committee) -> QuerySet[Membership]:
+    """Members a dispatcher may send by hand: a valid confirmer qualification, on call or not."""
+    _require(viewer, IncidentCan.TRIAGE, found)
+    return _qualified_members(found)
+
+
+def qualified_confirmer(viewer: Viewer, found: Committee, membership: uuid.UUID | str) -> Person:
+    _require(viewer, IncidentCan.TRIAGE, found)
+    return first_or_404(_qualified_members(found).filter(code=_uuid(membership))).person
+
+
+def confirmers_on_call(viewer: Viewer, found: Committee) -> set[int]:
+    """The people on call as confirmers now (ids), to mark them in the by-hand list."""
+    _require(viewer, IncidentCan.TRIAGE, found)
+    return set(on_call_now(found, ShiftRole.CONFIRMER).values_list("person_id", flat=True))
+
+
+def dispatch_candidates(viewer: Viewer, item: Incident) -> list[confirmers.Candidate]:
+    """Who "Send confirmers" would ask, nearest first."""
+    _require(viewer, IncidentCan.TRIAGE, item.committee)
+    return confirmers.candidates(item)
+
+
+def dispatch_for_link(token: str) -> Dispatch:
+    """The open request behind a link. An unknown token and one whose request was answered,
+    passed on or cancelled are the same NotFound."""
+    if not token or len(token) > 64:
+        raise NotFound
+    return first_or_404(
+        Dispatch.objects.filter(
+            token_hash=confirmers.link_hash(token),
+            status=DispatchStatus.OFFERED,
+            answer_by__gt=timezone.now(),
+        ).select_related("incident__committee", "person")
+    )

@@ -12,7 +12,7 @@ from defensa.core import audit
 from defensa.core.errors import ActionRefused
 from defensa.hotline import actions as hotline
 from defensa.hotline.models import Report, ReportStatus
-from defensa.incidents import clustering, triage
+from defensa.incidents import clustering, dispatching, triage
 from defensa.incidents.models import Incident, IncidentStatus, TriageRules
 from defensa.network.models import Committee, Person
 
@@ -33,6 +33,8 @@ def close(*, actor: Person | None, incident: Incident) -> Incident:
     incident.save(update_fields=["status", "closed_at"])
     for report in Report.objects.filter(incident_link__incident=incident):
         hotline.set_status(report=report, status=ReportStatus.CLOSED)
+    # Nobody needs to go any more: those asked, and those on the way, are told.
+    dispatching.cancel_open(actor=actor, incident=incident, accepted=True)
     audit.record(
         actor=_actor(actor),
         verb="incident.closed",

@@ -28,6 +28,8 @@ from defensa.hotline import actions as hotline
 from defensa.hotline.models import Report, ReportStatus
 from defensa.incidents import engine, triage
 from defensa.incidents.models import (
+    DispatchStatus,
+    Finding,
     Incident,
     IncidentCell,
     IncidentReport,
@@ -364,6 +366,7 @@ def merge(*, actor: Person | None, into: Incident, other: Incident) -> Incident:
     other = Incident.objects.select_for_update().select_related("committee").get(pk=other.pk)
     moved = list(other.links.values_list("report__code", flat=True))
     other.links.update(incident=into, by=Membership.DISPATCHER)
+    _one_request_per_confirmer(into, other)
     other.dispatches.update(incident=into)
     other.findings.update(incident=into)
     into.reopened += other.reopened
@@ -378,6 +381,35 @@ def merge(*, actor: Person | None, into: Incident, other: Incident) -> Incident:
     IncidentCell.objects.filter(incident=other).delete()
     other.delete()
     return into
+
+
+# Which of two requests to one confirmer a merge keeps: the one furthest along.
+PROGRESS: dict[str, int] = {
+    DispatchStatus.REPORTED: 5,
+    DispatchStatus.ACCEPTED: 4,
+    DispatchStatus.OFFERED: 3,
+    DispatchStatus.DECLINED: 2,
+    DispatchStatus.EXPIRED: 1,
+    DispatchStatus.CANCELLED: 0,
+}
+
+
+def _one_request_per_confirmer(into: Incident, other: Incident) -> None:
+    """A confirmer asked about both incidents keeps one request, with every finding."""
+    for theirs in list(other.dispatches.all()):
+        ours = into.dispatches.filter(person_id=theirs.person_id).first()
+        if ours is None:
+            continue
+        keep, drop = (
+            (ours, theirs)
+            if PROGRESS[ours.status] >= PROGRESS[theirs.status]
+            else (
+                theirs,
+                ours,
+            )
+        )
+        Finding.objects.filter(dispatch=drop).update(dispatch=keep)
+        drop.delete()
 
 
 @transaction.atomic

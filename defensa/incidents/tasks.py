@@ -3,7 +3,7 @@ from __future__ import annotations
 from django_tasks import task
 
 from defensa.hotline.models import Report
-from defensa.incidents import clustering
+from defensa.incidents import clustering, dispatching
 
 
 def report_received(pk: int) -> None:
@@ -33,4 +33,5 @@ def cluster_left_behind() -> int:
 
 @task()
 def escalate_dispatches() -> int:
-    return 0
+    """Requests nobody answered in time go to the next nearest confirmer."""
+    return dispatching.escalate_due()

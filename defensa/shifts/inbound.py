@@ -37,11 +37,11 @@ def handle(message: Inbound) -> str | None:
         .select_related("slot__committee", "person__home_committee")
         .first()
     )
-    # An unknown code and a code sent from someone else's number get the same answer.
-    if offer is None or not _sent_by(offer.person, message.sender):
-        return _in_both_languages(
-            lambda: _("This code is not valid or has expired. Ask your coordinator.")
-        )
+    # Dispatch requests (incidents.inbound, next in DEFENSA_INBOUND_HANDLERS) use six-digit
+    # codes too, never one a shift offer holds: a code we do not know, or one sent from
+    # someone else's number, is theirs to take or to answer with `unknown_code_answer()`.
+    if offer is None or not sent_by(offer.person, message.sender):
+        return None
     with translation.override(actions.language_of(offer.person)):
         try:
             actions.sign_up(actor=offer.person, person=offer.person, slot=offer.slot)
@@ -54,7 +54,8 @@ def handle(message: Inbound) -> str | None:
         }
 
 
-def _sent_by(person: Person, sender: str) -> bool:
+def sent_by(person: Person, sender: str) -> bool:
+    """Whether `sender` is one of the person's own numbers (phone or Signal), right now."""
     number = _e164(sender)
     if number is None:
         return False
@@ -70,6 +71,14 @@ def _e164(raw: str) -> str | None:
     except phonenumbers.NumberParseException:
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def unknown_code_answer() -> str:
+    """The one answer to a reply code nobody can take: unknown, expired, or from another
+    number (the same words for each, so trying codes tells nothing)."""
+    return _in_both_languages(
+        lambda: _("This code is not valid or has expired. Ask your coordinator.")
+    )
 
 
 def _in_both_languages(text: object) -> str:

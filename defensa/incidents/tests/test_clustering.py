@@ -162,3 +162,28 @@ def test_the_safety_net_places_what_a_killed_worker_left(pilsen) -> None:
     assert clustering.unclustered() == [item.pk]
     assert tasks.cluster_left_behind.call() == 1
     assert clustering.unclustered() == []
+
+
+def test_merging_incidents_a_confirmer_was_sent_to_twice_keeps_one_request(pilsen) -> None:
+    from django.utils import timezone as tz
+
+    from defensa import testing
+    from defensa.incidents.models import Dispatch, DispatchStatus
+
+    a = place(report("ICE en la escuela", point=SCHOOL))
+    b = place(report("policía en la escuela", point=NEAR_SCHOOL))
+    confirmer = testing.member(pilsen, username="conf")
+    later = tz.now() + timedelta(minutes=5)
+    Dispatch.objects.create(
+        incident=a, person=confirmer, status=DispatchStatus.EXPIRED, answer_by=later, token_hash="a"
+    )
+    Dispatch.objects.create(
+        incident=b,
+        person=confirmer,
+        status=DispatchStatus.ACCEPTED,
+        answer_by=later,
+        token_hash="b",
+    )
+    merged = clustering.merge(actor=None, into=a, other=b)
+    kept = Dispatch.objects.get(incident=merged, person=confirmer)
+    assert kept.status == DispatchStatus.ACCEPTED

@@ -1,0 +1,26 @@
+"""The real published files live in ../shared/research-data/ beside the repository; tests
+that read them skip, saying why, when it is not there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from defensa.campaigns import actions
+from defensa.campaigns.importers.base import Importer, Source
+
+RESEARCH = Path(__file__).resolve().parents[3] / ".." / "shared" / "research-data"
+
+
+def research(*parts: str) -> Path:
+    path = RESEARCH.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"the published data files are not at {RESEARCH} (shared/research-data)")
+    return path
+
+
+def load(path: Path, importer: Importer | None = None) -> actions.ImportResult:
+    return actions.import_file(
+        actor=None, committee=None, source=Source(path.name, path=path), importer=importer
+    )
