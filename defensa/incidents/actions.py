@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -13,8 +14,8 @@ from defensa.core.errors import ActionRefused
 from defensa.hotline import actions as hotline
 from defensa.hotline.models import Report, ReportStatus
 from defensa.incidents import clustering, dispatching, triage
-from defensa.incidents.models import Incident, IncidentStatus, TriageRules
-from defensa.network.models import Committee, Person
+from defensa.incidents.models import Finding, Incident, IncidentStatus, TriageRules
+from defensa.network.models import Committee, Person, Qualification, QualificationKind
 
 
 def _actor(person: Person | None) -> uuid.UUID | None:
@@ -75,3 +76,32 @@ def set_priority_rules(
         after=rules,
     )
     return rules
+
+
+def qualified_findings(incident: Incident) -> list[Finding]:
+    """Findings recorded by the confirmer a request was made to, while that person held a
+    valid confirmer qualification (checked against the qualification's own dates)."""
+    found = []
+    for item in incident.findings.select_related("dispatch", "person"):
+        if item.dispatch.person_id != item.person_id:
+            continue
+        valid = Qualification.objects.filter(
+            Q(revoked_at__isnull=True) | Q(revoked_at__gt=item.created_at),
+            person=item.person,
+            kind=QualificationKind.CONFIRMER,
+            granted_at__lte=item.created_at,
+            expires_at__gt=item.created_at,
+        )
+        if valid.exists():
+            found.append(item)
+    return found
+
+
+def can_alert(incident: Incident) -> bool:
+    """Whether an alert may be composed from this incident: it was verified, and what it was
+    verified as is what a qualified confirmer, sent there, recorded (DESIGN rule 4)."""
+    if incident.status not in (IncidentStatus.VERIFIED, IncidentStatus.ALERTED):
+        return False
+    if not incident.disposition:
+        return False
+    return any(f.disposition == incident.disposition for f in qualified_findings(incident))
