@@ -10,6 +10,7 @@ qualified confirmer recorded, and that `can_alert` agrees.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 import pytest
@@ -24,9 +25,9 @@ from defensa.core.errors import ActionRefused
 from defensa.hotline.media import MediaRefused
 from defensa.incidents import actions, clustering, dispatching, field
 from defensa.incidents.models import (
-    Disposition,
     Dispatch,
     DispatchStatus,
+    Disposition,
     Incident,
     IncidentStatus,
 )
@@ -78,7 +79,7 @@ class Verification(RuleBasedStateMachine):
         return list(Dispatch.objects.filter(incident__committee=self.committee).order_by("pk"))
 
     @staticmethod
-    def pick(items: list, index: int):  # noqa: ANN205 - whatever the list holds
+    def pick(items: list, index: int):
         return items[index % len(items)] if items else None
 
     # --- what people do ----------------------------------------------------------------------
@@ -92,33 +93,27 @@ class Verification(RuleBasedStateMachine):
     def a_dispatcher_sends_confirmers(self, which: int) -> None:
         incident = self.pick(self.incidents(), which)
         if incident is not None:
-            try:
+            with contextlib.suppress(ActionRefused):
                 dispatching.dispatch(actor=self.dispatcher, incident=incident, now=self.now)
-            except ActionRefused:
-                pass
 
     @rule(which=st.integers(0, 9), person=st.integers(0, 3))
     def a_dispatcher_sends_someone_by_hand(self, which: int, person: int) -> None:
         incident = self.pick(self.incidents(), which)
         if incident is not None:
-            try:
+            with contextlib.suppress(ActionRefused):
                 dispatching.dispatch_by_hand(
                     actor=self.dispatcher,
                     incident=incident,
                     person=self.people[person],
                     now=self.now,
                 )
-            except ActionRefused:
-                pass
 
     @rule(which=st.integers(0, 19), accept=st.booleans())
     def a_confirmer_answers(self, which: int, accept: bool) -> None:
         item = self.pick(self.dispatches(), which)
         if item is not None:
-            try:
+            with contextlib.suppress(ActionRefused):
                 dispatching.answer(dispatch=item, accept=accept, via="sms", now=self.now)
-            except ActionRefused:
-                pass
 
     @rule(minutes=st.integers(1, 20))
     def time_passes(self, minutes: int) -> None:
@@ -136,12 +131,10 @@ class Verification(RuleBasedStateMachine):
             return
         # Anyone: the one sent, another confirmer, an untrained member, the dispatcher.
         actor = ([*self.people, self.dispatcher])[person]
-        try:
+        with contextlib.suppress(ActionRefused, MediaRefused):
             field.record_finding(
                 actor=actor, dispatch=item, disposition=disposition, observations={}
             )
-        except (ActionRefused, MediaRefused):
-            pass
 
     @rule(person=st.integers(0, 2))
     def a_qualification_is_revoked(self, person: int) -> None:
@@ -158,29 +151,23 @@ class Verification(RuleBasedStateMachine):
         incident = self.pick(self.incidents(), which)
         if incident is not None:
             actor = self.dispatcher if by_dispatcher else self.people[0]
-            try:
+            with contextlib.suppress(ActionRefused):
                 field.settle(actor=actor, incident=incident, disposition=disposition)
-            except ActionRefused:
-                pass
 
     @rule(a=st.integers(0, 9), b=st.integers(0, 9))
     def a_dispatcher_merges(self, a: int, b: int) -> None:
         found = self.incidents()
         into, other = self.pick(found, a), self.pick(found, b)
         if into is not None and other is not None:
-            try:
+            with contextlib.suppress(ActionRefused):
                 clustering.merge(actor=self.dispatcher, into=into, other=other)
-            except ActionRefused:
-                pass
 
     @rule(which=st.integers(0, 9))
     def a_dispatcher_closes(self, which: int) -> None:
         incident = self.pick(self.incidents(), which)
         if incident is not None:
-            try:
+            with contextlib.suppress(ActionRefused):
                 actions.close(actor=self.dispatcher, incident=incident)
-            except ActionRefused:
-                pass
 
     # --- what must always hold ---------------------------------------------------------------
 
