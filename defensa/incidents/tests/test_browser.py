@@ -9,7 +9,7 @@ import re
 import pytest
 from django.core.management import call_command
 from django.test import Client
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, ViewportSize, expect
 
 from defensa import testing
 from defensa.hotline.models import Report
@@ -24,7 +24,7 @@ from defensa.shifts.tests.test_browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PHONE = {"width": 360, "height": 640}
+PHONE: ViewportSize = {"width": 360, "height": 640}
 
 
 def test_three_channels_one_incident_two_confirmers_one_confirmed(
