@@ -28,7 +28,7 @@ from defensa.core.models import KeyPurpose
 from defensa.core.validation import neutralize
 from defensa.hotline import media, media_store
 from defensa.hotline.models import Activity, Agency
-from defensa.incidents import dispatching
+from defensa.incidents import dispatching, sharing
 from defensa.incidents.access import POLICY, IncidentCan
 from defensa.incidents.models import (
     Dispatch,
@@ -176,6 +176,8 @@ def _apply(incident: Incident, disposition: str) -> None:
         if incident.status in UNSETTLED_STATES:
             incident.status = IncidentStatus.DISPATCHED
     incident.save(update_fields=["status", "disposition", "verified_at"])
+    if incident.disposition:
+        sharing.share_with_overlapping(incident=incident)
 
 
 def _decide(incident: Incident, finding: Finding) -> None:

@@ -82,3 +82,36 @@ def share(*, actor: Person | None, incident: Incident, committee: Committee) -> 
             after={"with": str(committee.code)},
         )
     return item
+
+
+def overlapping(incident: Incident) -> list[Committee]:
+    """Other committees of the network whose own area holds the incident's place (its ZIP
+    code, that ZIP's county, or a cell containing its cell): they share its ground."""
+    kinds: list[tuple[str, str]] = []
+    if incident.zip_code:
+        kinds.append((AreaKind.ZIP, incident.zip_code))
+        found = geo.zip_code(incident.zip_code)
+        if found and found.county_fips:
+            kinds.append((AreaKind.COUNTY, found.county_fips))
+    if incident.cell:
+        kinds += [(AreaKind.CELL, parent) for parent in geo.parent_cells(incident.cell)]
+    ids: set[int] = set()
+    network = incident.committee.region.network_id
+    for kind, value in kinds:
+        ids |= set(
+            AreaUnit.objects.filter(kind=kind, value=value, committee__region__network_id=network)
+            .exclude(committee=incident.committee)
+            .values_list("committee_id", flat=True)
+        )
+    return list(Committee.objects.filter(pk__in=ids).order_by("name"))
+
+
+def share_with_overlapping(*, incident: Incident) -> int:
+    """Once verified, an incident reaches the committees whose area it is also in, without
+    anyone having to remember to share it (the others: by hand, on request)."""
+    shared = 0
+    for committee in overlapping(incident):
+        if not SharedIncident.objects.filter(incident=incident, committee=committee).exists():
+            share(actor=None, incident=incident, committee=committee)
+            shared += 1
+    return shared

@@ -102,3 +102,39 @@ def test_a_verified_incident_is_shared_with_a_neighbour_without_its_reports(pils
     assert "Confirmado" in summary
     assert "escuela" not in summary  # no words of any report
     assert other.get(f"{base(pilsen)}/{item.code}/").status_code == 404
+
+
+def test_a_verified_incident_reaches_committees_whose_area_it_is_in(pilsen) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from defensa.incidents import confirmers, field
+    from defensa.incidents.models import Dispatch, DispatchStatus
+
+    overlapping = testing.committee("Comité del condado", reg=pilsen.region)
+    network_actions.add_area_unit(
+        actor=None, committee=overlapping, kind=AreaKind.COUNTY, value="17031"
+    )
+    other_network = testing.committee(
+        "Otra red", reg=testing.region("Illinois", net=testing.network("Red B"))
+    )
+    network_actions.add_area_unit(
+        actor=None, committee=other_network, kind=AreaKind.ZIP, value="60608"
+    )
+    item = place(report("ICE arrestando en la escuela de la 18", zip_code="60608"))
+    tavo = testing.member(pilsen, roles=[Role.CONFIRMER], username="tavo")
+    sent = Dispatch.objects.create(
+        incident=item,
+        person=tavo,
+        status=DispatchStatus.ACCEPTED,
+        answer_by=timezone.now() + timedelta(minutes=5),
+        token_hash=confirmers.link_hash("x" * 43),
+    )
+    assert not SharedIncident.objects.exists()
+    field.record_finding(
+        actor=tavo, dispatch=sent, disposition=Disposition.FALSE_ALARM, observations={}
+    )
+    assert list(SharedIncident.objects.values_list("committee__name", flat=True)) == [
+        "Comité del condado"
+    ]
