@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "defensa.shifts",
     "defensa.hotline",
     "defensa.incidents",
+    "defensa.alerts",
     "defensa.campaigns",
     "defensa.public",
     "defensa.demo",
@@ -389,6 +390,18 @@ DEFENSA_DISPATCH_CONFIRMERS = env.integer("DEFENSA_DISPATCH_CONFIRMERS", default
 DEFENSA_CAMPAIGN_UPLOAD_BYTES = (
     env.integer("DEFENSA_CAMPAIGN_UPLOAD_MB", default=16, minimum=1) * 1024 * 1024
 )
+
+# Sections drawn on an incident's page, in order: (request, viewer, incident) -> panel.
+DEFENSA_INCIDENT_PANELS = [
+    "defensa.incidents.dispatch_views.panel",
+    "defensa.incidents.field_views.panel",
+]
+
+# --- Alerts: composing and approving -----------------------------------------------------------
+
+# --- Alerts: subscriptions ---------------------------------------------------------------------
+
+# --- Alerts: delivery --------------------------------------------------------------------------
 
 # --- Outbound HTTP ----------------------------------------------------------------------------
 

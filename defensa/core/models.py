@@ -19,6 +19,9 @@ class KeyPurpose(models.TextChoices):
     CONTACT = "contact", _("Reporter contact")
     # What reports say (text, places, recordings, photos): destroyed after its retention period.
     REPORT = "report", _("Reports")
+    # Alert subscribers' addresses (phone, e-mail, push endpoint): live as long as the
+    # committee; stopping a subscription deletes its row.
+    SUBSCRIBER = "subscriber", _("Alert subscribers")
 
 
 class DataKey(models.Model):

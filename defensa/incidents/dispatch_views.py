@@ -115,7 +115,7 @@ def _panel(viewer: Viewer, item: Incident) -> dict[str, Any]:
 def panel(
     request: HttpRequest, viewer: Viewer, incident: Incident
 ) -> tuple[str, dict[str, Any]] | None:
-    """The incident page's dispatch section (views.PANELS)."""
+    """The incident page's dispatch section (settings.DEFENSA_INCIDENT_PANELS)."""
     if not access.can(viewer, IncidentCan.READ, incident.committee):
         return None
     return "incidents/_dispatch_panel.html", _panel(viewer, incident)

@@ -1,6 +1,6 @@
 """Dispatchers' incident pages: the inbox by priority, an incident with its reports and why
 they were grouped, merge and split, priorities, closing and sharing. Thin views over access
-and actions; the dispatch and field panels come from their own modules (PANELS)."""
+and actions; the dispatch and field panels come from their own modules (DEFENSA_INCIDENT_PANELS)."""
 
 from __future__ import annotations
 
@@ -27,12 +27,9 @@ from defensa.network.access import Viewer
 from defensa.network.models import Committee
 from defensa.network.views import staff_view
 
-# Sections of an incident's page that other modules draw: each a function
-# (request, viewer, incident) -> (template name, context) or None.
-PANELS = [
-    "defensa.incidents.dispatch_views.panel",
-    "defensa.incidents.field_views.panel",
-]
+# Sections of an incident's page that other modules draw (settings.DEFENSA_INCIDENT_PANELS):
+# each a function (request, viewer, incident) -> (template name, context) or None. Apps that
+# build on incidents (alerts) add theirs there, so incidents imports none of them.
 INBOX_SIZE = 60
 
 
@@ -96,7 +93,7 @@ def _detail(
     request: HttpRequest, viewer: Viewer, found: Committee, item: Incident, **extra: Any
 ) -> HttpResponse:
     panels = []
-    for path in PANELS:
+    for path in settings.DEFENSA_INCIDENT_PANELS:
         panel = import_string(path)(request, viewer, item)
         if panel is not None:
             panels.append(panel)
