@@ -34,6 +34,7 @@ urlpatterns = [
     path("hooks/twilio/voice/", include("defensa.hotline.voice_urls")),
     path("", include("defensa.incidents.urls")),
     path("", include("defensa.campaigns.urls")),
+    path("", include("defensa.campaigns.public_urls")),
     path("", include("defensa.messaging.urls")),
     path("accounts/", include(account_pages)),
     path("accounts/2fa/", include("allauth.mfa.urls")),

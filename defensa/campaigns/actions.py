@@ -135,7 +135,8 @@ def _store(
 POLICY_FIELDS = ("name", "level", "jurisdiction", "adopted", "summary", "source_url")
 
 
-def _jurisdiction(*, level: str, state: str, place: str) -> Jurisdiction:
+def find_jurisdiction(*, level: str, state: str, place: str) -> Jurisdiction:
+    """The state, county or city a policy or campaign is about, or ActionRefused."""
     places.ensure_jurisdictions()
     if state not in geography.states():
         raise ActionRefused(_("Choose a state."), field="state")
@@ -179,7 +180,7 @@ def record_policy(
         raise ActionRefused(_("Choose the level of the policy."), field="level")
     if not name.strip():
         raise ActionRefused(_("Name the policy."), field="name")
-    jurisdiction = _jurisdiction(level=level, state=state, place=place.strip())
+    jurisdiction = find_jurisdiction(level=level, state=state, place=place.strip())
     policy = Policy.objects.create(
         committee=committee,
         name=name.strip(),

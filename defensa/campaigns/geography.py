@@ -19,6 +19,8 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from defensa.campaigns import topology
+
 DATA = Path(__file__).resolve().parent / "data"
 
 # Words a county-equivalent's name ends with, longest first.
@@ -299,11 +301,14 @@ def county_in_agency_name(state: str, agency: str) -> County | None:
 
 @cache
 def centroids() -> dict[str, tuple[float, float]]:
-    """(lat, lng) of each county's centre, from the us-atlas shapes (see build_county_centroids)."""
-    path = DATA / "county-centroids.csv"
-    if not path.exists():
-        return {}
-    with path.open(encoding="utf-8", newline="") as handle:
-        return {
-            row["fips"]: (float(row["lat"]), float(row["lng"])) for row in csv.DictReader(handle)
-        }
+    """(lat, lng) of each county's centre, from the us-atlas shapes (`topology`). Connecticut's
+    planning regions have no shape there: each takes the mean centre of the old counties it
+    overlaps, which is close enough for "the nearest offices and facilities"."""
+    out = dict(topology.centroids())
+    for fips, (_name, overlapped) in CT_REGIONS.items():
+        found = [out[o] for o in overlapped if o in out]
+        if found:
+            lat = sum(p[0] for p in found) / len(found)
+            lng = sum(p[1] for p in found) / len(found)
+            out[fips] = (round(lat, 5), round(lng, 5))
+    return out

@@ -438,3 +438,14 @@ class Policy(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# Campaigns live in their own module; importing them here is how Django finds them.
+from defensa.campaigns.campaign_models import (  # noqa: E402, F401
+    ActionKind,
+    ActionTally,
+    CallScript,
+    Campaign,
+    CampaignStatus,
+    Target,
+)
