@@ -133,6 +133,9 @@ class Alert(models.Model):
     cells = models.JSONField(default=list)
     # Public text per language and channel: {"es": {"sms": "...", "push": "...", ...}, ...}.
     texts = models.JSONField(default=dict)
+    # What the composer chose to fill the templates with, so an edit can fill them again:
+    # {"place": "zip:60608" | "zone:<code>" | "area", "advice": "<key>"} (see alerts.compose).
+    choices = models.JSONField(default=dict)
     # Frozen at approval: the canonical JSON that was signed, the signature and its key.
     snapshot = models.TextField(blank=True)
     signature = models.CharField(max_length=128, blank=True)
@@ -179,6 +182,8 @@ class Delivery(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
+    # Subscription ids given up on (a permanent failure): not tried again when the batch is.
+    given_up = models.JSONField(default=list)
     last_error = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(default=now)
 
@@ -202,11 +207,34 @@ class Reached(models.Model):
     alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="reached")
     subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(default=now)
+    # The provider's id for the message (a Twilio SID), so its status callback finds the
+    # subscription without any address stored.
+    provider_ref = models.CharField(max_length=64, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["alert", "subscription"], name="reached_once"),
         ]
+        indexes = [
+            # Twilio status callbacks: the message a callback is about.
+            models.Index(
+                fields=["provider_ref"],
+                name="reached_provider_ref_idx",
+                condition=~Q(provider_ref=""),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.alert_id}:{self.subscription_id}"
+
+
+class SenderPace(models.Model):
+    """The next free sending slot of one paced sender (an SMS number, the WhatsApp sender, the
+    calling number), shared by every worker: each reserves slots by moving it forward."""
+
+    # The channel and a hash of our own sending number (never a subscriber's).
+    sender = models.CharField(max_length=80, unique=True)
+    next_slot = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return self.sender

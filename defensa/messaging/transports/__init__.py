@@ -8,15 +8,22 @@ fake of the provider (see CONTRIBUTING.md).
 from __future__ import annotations
 
 from defensa.messaging.models import Channel
-from defensa.messaging.transports.base import Transport, TransportError
+from defensa.messaging.transports.base import Outgoing, Result, Transport, TransportError
 from defensa.messaging.transports.email import EmailTransport
+from defensa.messaging.transports.push import WebPush
 from defensa.messaging.transports.signal import SignalTransport
 from defensa.messaging.transports.sms import TwilioSMS
+from defensa.messaging.transports.voice import TwilioVoice
+from defensa.messaging.transports.whatsapp import TwilioWhatsApp
 
 REGISTRY: dict[str, type[Transport]] = {
     Channel.SMS: TwilioSMS,
     Channel.SIGNAL: SignalTransport,
     Channel.EMAIL: EmailTransport,
+    # Channels only alerts use (members are reached by SMS, Signal or e-mail).
+    "push": WebPush,
+    "whatsapp": TwilioWhatsApp,
+    "voice": TwilioVoice,
 }
 
 
@@ -28,4 +35,4 @@ def configured(channel: str) -> bool:
     return channel in REGISTRY and REGISTRY[channel].configured()
 
 
-__all__ = ["REGISTRY", "Transport", "TransportError", "configured", "get"]
+__all__ = ["REGISTRY", "Outgoing", "Result", "Transport", "TransportError", "configured", "get"]

@@ -1,13 +1,38 @@
-"""E-mail through Django's mail backend (SMTP from DEFENSA_SMTP_URL)."""
+"""E-mail through Django's mail backend (SMTP from DEFENSA_SMTP_URL).
+
+A batch opens one SMTP connection and sends every message over it; alerts carry one-click
+unsubscribe headers (RFC 8058) when the caller gives the subscription's unsubscribe URL.
+"""
 
 from __future__ import annotations
 
-from smtplib import SMTPException, SMTPRecipientsRefused
+from collections.abc import Sequence
+from smtplib import SMTPException, SMTPRecipientsRefused, SMTPServerDisconnected
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 
-from defensa.messaging.transports.base import Transport, TransportError
+from defensa.messaging.transports.base import Outgoing, Result, Transport, TransportError
+
+
+def _message(*, to: str, body: str, subject: str = "", unsubscribe: str = "") -> EmailMessage:
+    headers = {}
+    if unsubscribe:
+        headers["List-Unsubscribe"] = f"<{unsubscribe}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    return EmailMessage(
+        subject=(subject or body.split("\n", 1)[0])[:78],
+        body=body,
+        from_email=settings.DEFENSA_EMAIL_FROM,
+        to=[to],
+        headers=headers,
+    )
+
+
+def _error(exc: Exception) -> TransportError:
+    if isinstance(exc, SMTPRecipientsRefused):
+        return TransportError("recipient refused", permanent=True, gone=True)
+    return TransportError(f"smtp: {type(exc).__name__}", permanent=False)
 
 
 class EmailTransport(Transport):
@@ -16,14 +41,38 @@ class EmailTransport(Transport):
         return bool(settings.DEFENSA_EMAIL_FROM)
 
     def send(self, *, to: str, body: str) -> str:
-        subject = body.split("\n", 1)[0][:78]
-        message = EmailMessage(
-            subject=subject, body=body, from_email=settings.DEFENSA_EMAIL_FROM, to=[to]
-        )
         try:
-            message.send(fail_silently=False)
-        except SMTPRecipientsRefused as exc:
-            raise TransportError("recipient refused", permanent=True) from exc
+            _message(to=to, body=body).send(fail_silently=False)
         except (SMTPException, OSError) as exc:
-            raise TransportError(f"smtp: {type(exc).__name__}", permanent=False) from exc
+            raise _error(exc) from exc
         return ""
+
+    def send_many(self, messages: Sequence[Outgoing]) -> list[Result]:
+        connection = get_connection(fail_silently=False)
+        results: list[Result] = []
+        try:
+            connection.open()
+            for message in messages:
+                email = _message(
+                    to=str(message.to),
+                    body=message.body,
+                    subject=message.title,
+                    unsubscribe=message.extra.get("unsubscribe_url", ""),
+                )
+                email.connection = connection
+                try:
+                    email.send(fail_silently=False)
+                    results.append(Result(message.key))
+                except SMTPServerDisconnected as exc:
+                    results.append(Result(message.key, error=_error(exc)))
+                    connection.close()  # the next message opens a fresh one
+                    connection.open()
+                except (SMTPException, OSError) as exc:
+                    results.append(Result(message.key, error=_error(exc)))
+        except (SMTPException, OSError) as exc:
+            error = _error(exc)
+            done = {result.key for result in results}
+            results += [Result(m.key, error=error) for m in messages if m.key not in done]
+        finally:
+            connection.close()
+        return results

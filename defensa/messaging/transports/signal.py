@@ -10,6 +10,7 @@ import base64
 import binascii
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
@@ -18,10 +19,15 @@ from django.utils.crypto import salted_hmac
 
 from defensa.core import http
 from defensa.messaging.inbound import MAX_MEDIA, Inbound, MediaRef
-from defensa.messaging.transports.base import Transport, TransportError
+from defensa.messaging.transports.base import Outgoing, Result, Transport, TransportError
 
 # signal-cli names stored attachments with letters, digits, dots, dashes and underscores.
 SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+# Recipients per `send` call in a batch; signal-cli answers with one result per recipient.
+RECIPIENTS_PER_CALL = 20
+# signal-cli's per-recipient result types that say the number is not on Signal.
+GONE_RESULTS = {"UNREGISTERED_FAILURE"}
+TEMPORARY_RESULTS = {"NETWORK_FAILURE", "RATE_LIMIT_FAILURE", "PROOF_REQUIRED_FAILURE"}
 
 
 class SignalTransport(Transport):
@@ -57,6 +63,46 @@ class SignalTransport(Transport):
     def send(self, *, to: str, body: str) -> str:
         result = self._call("send", {"recipient": [to], "message": body})
         return str((result or {}).get("timestamp", ""))
+
+    def send_many(self, messages: Sequence[Outgoing]) -> list[Result]:
+        """One `send` call per text and group of recipients; each recipient's own result."""
+        by_key: dict[int, Result] = {}
+        groups: dict[str, list[Outgoing]] = {}
+        for message in messages:
+            groups.setdefault(message.body, []).append(message)
+        for body, group in groups.items():
+            for start in range(0, len(group), RECIPIENTS_PER_CALL):
+                part = group[start : start + RECIPIENTS_PER_CALL]
+                for result in self._send_group(body, part):
+                    by_key[result.key] = result
+        return [by_key[message.key] for message in messages]
+
+    def _send_group(self, body: str, part: list[Outgoing]) -> list[Result]:
+        numbers = [str(message.to) for message in part]
+        try:
+            answer = self._call("send", {"recipient": numbers, "message": body})
+        except TransportError as exc:
+            return [Result(message.key, error=exc) for message in part]
+        stamp = str((answer or {}).get("timestamp", "")) if isinstance(answer, dict) else ""
+        kinds: dict[str, str] = {}
+        for item in (answer or {}).get("results", []) if isinstance(answer, dict) else []:
+            address = item.get("recipientAddress", {}) if isinstance(item, dict) else {}
+            if isinstance(address, dict) and address.get("number"):
+                kinds[str(address["number"])] = str(item.get("type", "SUCCESS"))
+        results = []
+        for message, number in zip(part, numbers, strict=True):
+            kind = kinds.get(number, "SUCCESS")
+            if kind == "SUCCESS":
+                results.append(Result(message.key, stamp))
+            else:
+                gone = kind in GONE_RESULTS
+                error = TransportError(
+                    f"signal-cli {kind.lower()}",
+                    permanent=kind not in TEMPORARY_RESULTS,
+                    gone=gone,
+                )
+                results.append(Result(message.key, error=error))
+        return results
 
     def receive(self) -> list[Inbound]:
         """Messages waiting at the daemon, with their attachments named by id (fetched later).
