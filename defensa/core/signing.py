@@ -4,9 +4,11 @@ Signing keys are not stored anywhere: each is derived (HKDF-SHA256) from one mas
 signing key lives exactly as long as its master key and needs no backup of its own. The key id
 is the master key's id. The newest master key (the first in DEFENSA_MASTER_KEYS) signs; every
 configured master key still verifies, so rotating master keys leaves older signatures
-checkable for as long as the old master key stays in the list. Whoever must check signatures
-later, without the server, keeps a copy of the published public keys
-(`/.well-known/defensa-signing-keys.json`).
+checkable for as long as the old master key stays in the list. A signing key that must stop
+verifying while its master key stays (to unwrap data keys until they are re-wrapped) is named
+in DEFENSA_REVOKED_SIGNING_KEYS: it verifies nothing, is published as revoked, and may not
+sign. Whoever must check signatures later, without the server, keeps a copy of the published
+public keys (`/.well-known/defensa-signing-keys.json`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from defensa.core import crypto
 
@@ -44,16 +48,27 @@ def _raw_public(key: Ed25519PrivateKey) -> bytes:
     return key.public_key().public_bytes(encoding=Encoding.Raw, format=PublicFormat.Raw)
 
 
+def revoked_key_ids() -> list[str]:
+    return list(getattr(settings, "DEFENSA_REVOKED_SIGNING_KEYS", []))
+
+
 def active_key_id() -> str:
-    return crypto.master_ring().active_id
+    key_id = crypto.master_ring().active_id
+    if key_id in revoked_key_ids():
+        raise ImproperlyConfigured(
+            f"the newest master key {key_id!r} is in DEFENSA_REVOKED_SIGNING_KEYS: add a new one"
+        )
+    return key_id
 
 
 def public_keys() -> list[PublicKey]:
-    """Every key that verifies, the signing one first."""
+    """Every key that verifies, the signing one first (revoked keys are not among them)."""
     ring = crypto.master_ring()
+    revoked = set(revoked_key_ids())
     return [
         PublicKey(key_id=key_id, raw=_raw_public(_private(key_id)), active=key_id == ring.active_id)
         for key_id in ring.keys
+        if key_id not in revoked
     ]
 
 

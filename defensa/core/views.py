@@ -22,6 +22,8 @@ def signing_keys(request: HttpRequest) -> JsonResponse:
             {"id": key.key_id, "public_key": key.base64, "active": key.active}
             for key in signing.public_keys()
         ],
+        # Ids whose signatures must no longer be trusted, even from a copy kept earlier.
+        "revoked": signing.revoked_key_ids(),
     }
     response = JsonResponse(body)
     # Public by nature; a short cache so a rotation shows up within minutes.

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, override_settings
 
 from defensa.core import crypto, signing
@@ -87,3 +88,26 @@ def test_public_keys_are_published_and_verify() -> None:
     assert signing.verify_with(data, published[key_id], signature)
     assert "public" in response["Cache-Control"]
     assert all(set(k) == {"id", "public_key", "active"} for k in body["keys"])
+
+
+def test_a_revoked_signing_key_verifies_nothing_while_its_master_key_stays() -> None:
+    old = crypto.master_ring().keys
+    data = b"signed before the key was exposed"
+    old_id, signature = signing.sign(data)
+    new = {"m-new": secrets.token_bytes(32)}
+    with (
+        master_keys(spec_of({**new, **old})),
+        override_settings(DEFENSA_REVOKED_SIGNING_KEYS=[old_id]),
+    ):
+        assert crypto.master_ring().keys[old_id] == old[old_id]  # still unwraps data keys
+        assert not signing.verify(data, old_id, signature)
+        assert [k.key_id for k in signing.public_keys()] == ["m-new"]
+        published = Client().get("/.well-known/defensa-signing-keys.json").json()
+        assert published["revoked"] == [old_id]
+        assert old_id not in {k["id"] for k in published["keys"]}
+        # Revoking the newest key without adding another stops signing, loudly.
+        with (
+            override_settings(DEFENSA_REVOKED_SIGNING_KEYS=["m-new"]),
+            pytest.raises(ImproperlyConfigured),
+        ):
+            signing.sign(data)
