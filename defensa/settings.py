@@ -36,6 +36,9 @@ def _secret(name: str, filename: str, make: str) -> str:
 SECRET_KEY = _secret("DEFENSA_SECRET_KEY", "secret_key", "token")
 # Master keys wrap the per-committee data keys: "id:base64key[,id:base64key...]", newest first.
 DEFENSA_MASTER_KEYS = _secret("DEFENSA_MASTER_KEYS", "master_keys", "master-key")
+# Ids of master keys whose derived signing keys no longer verify anything (a signing key
+# exposed while its master key must stay to unwrap data keys); published as revoked.
+DEFENSA_REVOKED_SIGNING_KEYS = env.items("DEFENSA_REVOKED_SIGNING_KEYS")
 
 DEBUG = env.flag("DEFENSA_DEBUG")
 ALLOWED_HOSTS = env.items("DEFENSA_ALLOWED_HOSTS", "127.0.0.1,localhost")
@@ -268,6 +271,7 @@ DEFENSA_REPORT_HANDLERS = ["defensa.incidents.tasks.report_received"]
 DEFENSA_INBOUND_HANDLERS = [
     "defensa.shifts.inbound.handle",
     "defensa.incidents.inbound.handle",
+    "defensa.alerts.keywords.handle",  # ALERTA 60623, and STOP from alert subscribers
     "defensa.hotline.inbound.handle",
 ]
 
@@ -395,13 +399,59 @@ DEFENSA_CAMPAIGN_UPLOAD_BYTES = (
 DEFENSA_INCIDENT_PANELS = [
     "defensa.incidents.dispatch_views.panel",
     "defensa.incidents.field_views.panel",
+    "defensa.alerts.views.panel",
 ]
 
 # --- Alerts: composing and approving -----------------------------------------------------------
 
+# Option 3 of the phone menu reads the current verified alerts for the caller's ZIP code.
+DEFENSA_VERIFIED_ALERTS_FOR_ZIP = "defensa.alerts.voice.verified_alerts_for_zip"
+
 # --- Alerts: subscriptions ---------------------------------------------------------------------
 
+# Days an e-mail confirmation link stays valid (nothing is sent to the address before).
+DEFENSA_SUBSCRIBE_CONFIRM_DAYS = env.integer("DEFENSA_SUBSCRIBE_CONFIRM_DAYS", default=3, minimum=1)
+# Sign-ups from the public page per connection (a token bucket keyed by the client token).
+DEFENSA_SUBSCRIBE_PER_MINUTE = env.integer("DEFENSA_SUBSCRIBE_PER_MINUTE", default=6, minimum=1)
+DEFENSA_SUBSCRIBE_BURST = env.integer("DEFENSA_SUBSCRIBE_BURST", default=10, minimum=1)
+
 # --- Alerts: delivery --------------------------------------------------------------------------
+
+# Messages per second each sender may hand to Twilio, shared by every worker (US long code 1,
+# toll-free 3, short code 100 or more); WhatsApp senders and outgoing calls have their own.
+DEFENSA_SMS_PER_SECOND = env.integer("DEFENSA_SMS_PER_SECOND", default=1, minimum=1)
+DEFENSA_WHATSAPP_PER_SECOND = env.integer("DEFENSA_WHATSAPP_PER_SECOND", default=20, minimum=1)
+DEFENSA_VOICE_CALLS_PER_SECOND = env.integer("DEFENSA_VOICE_CALLS_PER_SECOND", default=1, minimum=1)
+# The WhatsApp sender (E.164, or a messaging service MG...) and the number alert calls come
+# from (the SMS sender when empty). WhatsApp is off until its sender is set.
+DEFENSA_TWILIO_WHATSAPP_FROM = env.text("DEFENSA_TWILIO_WHATSAPP_FROM")
+DEFENSA_TWILIO_VOICE_FROM = env.text("DEFENSA_TWILIO_VOICE_FROM")
+# Hosts of the push services browsers use; web push posts to no other host.
+DEFENSA_PUSH_SERVICE_HOSTS = env.items(
+    "DEFENSA_PUSH_SERVICE_HOSTS",
+    "fcm.googleapis.com,push.services.mozilla.com,push.apple.com,notify.windows.com",
+)
+# Who push services can contact about our traffic (RFC 8292 "sub"): mailto: or https: URL.
+DEFENSA_VAPID_SUBJECT = env.text("DEFENSA_VAPID_SUBJECT") or DEFENSA_PUBLIC_URL
+# Where the VAPID key pair comes from (a module with private_key() and public_key_b64url()).
+DEFENSA_PUSH_VAPID_KEYS = "defensa.alerts.push_keys"
+# The secret the VAPID key is derived from; browsers' subscriptions are bound to it, so it is
+# kept, never rotated lightly. Generated once into the data directory outside production; in
+# production web push is off until it is set.
+DEFENSA_VAPID_PRIVATE_KEY = env.secret("DEFENSA_VAPID_PRIVATE_KEY") or (
+    "" if PRODUCTION else env.local_secret(DATA_DIR, "vapid_key", "token")
+)
+# Kept-alive connections per push service, and requests in flight on each.
+DEFENSA_PUSH_CONNECTIONS = env.integer("DEFENSA_PUSH_CONNECTIONS", default=8, minimum=1)
+DEFENSA_PUSH_PIPELINE = env.integer("DEFENSA_PUSH_PIPELINE", default=8, minimum=1)
+# Seconds a worker holds a batch before another may take it over (it renews while it works).
+DEFENSA_DELIVERY_LEASE_SECONDS = env.integer(
+    "DEFENSA_DELIVERY_LEASE_SECONDS", default=120, minimum=2
+)
+# Seconds between sweeps for batches a killed worker left, or whose retry came due.
+DEFENSA_DELIVERY_SWEEP_SECONDS = env.integer(
+    "DEFENSA_DELIVERY_SWEEP_SECONDS", default=60, minimum=1
+)
 
 # --- Outbound HTTP ----------------------------------------------------------------------------
 
@@ -453,4 +503,7 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.hotline.tasks.forget_expired_conversations": 600,
     "defensa.incidents.tasks.cluster_left_behind": 60,
     "defensa.incidents.tasks.escalate_dispatches": 30,
+    "defensa.alerts.delivery_tasks.sweep_deliveries": DEFENSA_DELIVERY_SWEEP_SECONDS,
+    "defensa.alerts.tasks.expire_alerts": 60,
+    "defensa.alerts.tasks.forget_unconfirmed_subscriptions": 24 * 3600,
 }
