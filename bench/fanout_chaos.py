@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/fanout_chaos.py [--subscribers 100000] [--kills 5] [--workers 2]
         [--database-url postgres://postgres@127.0.0.1:5432/postgres] [--lease 10] [--seed N]
+        [--restarts 1]
 
 Everything runs on 127.0.0.1. A scratch PostgreSQL database is created, migrated and dropped;
 a fake web-push service runs as its own process (it checks each VAPID token and decrypts a
@@ -11,8 +12,13 @@ the approval's transaction, its batches enqueued on commit to the database task 
 two `manage.py db_worker` processes deliver it. While it goes out, a worker is killed with
 SIGKILL `--kills` times at random moments (at random fractions of the fan-out, a random
 worker each time; a fresh worker replaces it), then the database is restarted mid-fan-out.
-The restart is simulated without touching the shared server: new connections to the scratch
-database are refused for a few seconds and every open one is ended (`pg_terminate_backend`).
+By default the bench starts its own PostgreSQL server (Debian's binaries, a temporary data
+directory, a free port on 127.0.0.1) and restarts it for real with `pg_ctl restart -m
+immediate`: every connection is cut, nothing is checkpointed, and the server recovers from
+its write-ahead log before it accepts connections again. With `--database-url` it uses that
+server instead and, not to disturb others, only simulates the restart: new connections to the
+scratch database are refused for a few seconds and every open one is ended
+(`pg_terminate_backend`).
 This process plays the scheduler's part: every second it runs the sweep
 (`delivery_tasks.sweep_deliveries`'s work), which enqueues batches whose lease ran out.
 
@@ -28,6 +34,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -79,10 +86,67 @@ def with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+class PrivateServer:
+    """A PostgreSQL server of our own, so it can be restarted for real without disturbing
+    anyone: Debian's binaries, a temporary data directory, a free port on 127.0.0.1."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=_version)
+        if not found:
+            raise SystemExit("no PostgreSQL binaries; pass --database-url")
+        self.bin = found[-1].parent
+        self.port = free_port()
+        self.data = Path(tempfile.mkdtemp(prefix="defensa-chaos-pg-"))
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _run(self, *command: str) -> None:
+        # PostgreSQL refuses to run as root: as root, run it as the postgres user.
+        prefix = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        subprocess.run(  # noqa: S603 - Debian's own binaries
+            [*prefix, *command], check=True, capture_output=True, cwd=self.data
+        )
+
+    def _pg_ctl(self, *args: str) -> None:
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.data} "
+            # The bench restarts the server, never the machine: writes in the OS cache survive.
+            "-c fsync=off -c max_connections=50"
+        )
+        log = str(self.data / "server.log")
+        self._run(str(self.bin / "pg_ctl"), "-D", str(self.data / "db"), "-l", log,
+                  "-o", options, "-w", *args)  # fmt: skip
+
+    def __enter__(self) -> PrivateServer:
+        if os.geteuid() == 0:
+            shutil.chown(self.data, user="postgres")
+        self._run(str(self.bin / "initdb"), "-D", str(self.data / "db"), "-U", "postgres",
+                  "--auth=trust", "-E", "UTF8")  # fmt: skip
+        self._pg_ctl("start")
+        return self
+
+    def restart(self) -> None:
+        """The real thing: an immediate shutdown (connections cut, no checkpoint) and a start
+        that recovers from the write-ahead log."""
+        self._pg_ctl("-m", "immediate", "restart")
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self._pg_ctl("-m", "immediate", "stop")
+        finally:
+            shutil.rmtree(self.data, ignore_errors=True)
+
+
+def _version(path: Path) -> tuple[int, ...]:
+    return tuple(int(part) for part in path.parent.parent.name.split(".") if part.isdigit())
+
+
 class Scratch:
     """A scratch database, data directory and environment for Defensa processes."""
 
-    def __init__(self, server_url: str, *, lease: int, label: str) -> None:
+    def __init__(
+        self, server_url: str, *, lease: int, label: str, server: PrivateServer | None = None
+    ) -> None:
+        self.server = server
         self.server_url = server_url
         self.name = f"defensa_{label}_{secrets.token_hex(4)}"
         self.data = Path(tempfile.mkdtemp(prefix=f"defensa-{label}-"))
@@ -123,9 +187,13 @@ class Scratch:
         except Exception as error:  # leave it rather than hide the figures
             note(f"could not drop {self.name}: {error}")
 
-    def restart(self) -> None:
-        """What a database restart does to its clients: every connection ends, and new ones
-        are refused until it is back."""
+    def restart(self) -> str:
+        """Restart the database under its clients: for real on a private server; else what a
+        restart does to them (every connection ends, new ones are refused until it is back).
+        Which of the two it was."""
+        if self.server is not None:
+            self.server.restart()
+            return "pg_ctl_restart_immediate"
         postgres(
             self.server_url,
             f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false',
@@ -134,6 +202,7 @@ class Scratch:
         )
         time.sleep(RESTART_SECONDS)
         postgres(self.server_url, f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+        return "pg_terminate_backend"
 
 
 class FakePushProcess:
@@ -273,8 +342,16 @@ class Workers:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.database_url:
+        return run_on(args, args.database_url, None)
+    with PrivateServer() as server:
+        return run_on(args, server.url, server)
+
+
+def run_on(args: argparse.Namespace, url: str, server: PrivateServer | None) -> int:
     rng = random.Random(args.seed)  # noqa: S311 - a benchmark
-    with Scratch(args.database_url, lease=args.lease, label="chaos") as scratch:
+    restart_kind = "none"
+    with Scratch(url, lease=args.lease, label="chaos", server=server) as scratch:
         push = FakePushProcess(verify="sample", env=scratch.env)
         workers: Workers | None = None
         try:
@@ -308,7 +385,7 @@ def run(args: argparse.Namespace) -> int:
                     note(f"kill {kills} at {progress:.0%}")
                 elif not kill_at and restarts < args.restarts and progress >= restart_at:
                     note(f"database restart at {progress:.0%}")
-                    scratch.restart()
+                    restart_kind = scratch.restart()
                     restarts += 1
                 workers.keep_alive()
                 if time.monotonic() - last_sweep >= 1.0:
@@ -330,7 +407,7 @@ def run(args: argparse.Namespace) -> int:
             emit("chaos_duplicate_bound", (kills + restarts) * fanout.BATCH["push"])
             emit("chaos_kills", kills)
             emit("chaos_db_restarts", restarts)
-            emit("chaos_db_restart_kind", "pg_terminate_backend")
+            emit("chaos_db_restart_kind", restart_kind)
             emit("chaos_workers_died_alone", workers.died_alone)
             emit("chaos_seconds", f"{seconds:.1f}")
             emit("chaos_open_batches_left", remaining)
@@ -356,7 +433,11 @@ def main() -> int:
     parser.add_argument("--restarts", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--lease", type=int, default=10, help="lease seconds (short: fast runs)")
-    parser.add_argument("--database-url", default=DEFAULT_DB)
+    parser.add_argument(
+        "--database-url",
+        default="",
+        help=f"use this server (e.g. {DEFAULT_DB}); the restart is then simulated",
+    )
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument("--seed", type=int, default=None)
     return run(parser.parse_args())

@@ -452,6 +452,11 @@ DEFENSA_DELIVERY_LEASE_SECONDS = env.integer(
 DEFENSA_DELIVERY_SWEEP_SECONDS = env.integer(
     "DEFENSA_DELIVERY_SWEEP_SECONDS", default=60, minimum=1
 )
+# Days after an alert expires until its batches and the rows of who it reached (which link
+# subscribers to alerts) are deleted; its per-channel counts stay.
+DEFENSA_DELIVERY_RETENTION_DAYS = env.integer(
+    "DEFENSA_DELIVERY_RETENTION_DAYS", default=30, minimum=1
+)
 
 # --- Outbound HTTP ----------------------------------------------------------------------------
 
@@ -505,5 +510,6 @@ DEFENSA_PERIODIC_TASKS = {
     "defensa.incidents.tasks.escalate_dispatches": 30,
     "defensa.alerts.delivery_tasks.sweep_deliveries": DEFENSA_DELIVERY_SWEEP_SECONDS,
     "defensa.alerts.tasks.expire_alerts": 60,
+    "defensa.alerts.delivery_tasks.forget_old_deliveries": 24 * 3600,
     "defensa.alerts.tasks.forget_unconfirmed_subscriptions": 24 * 3600,
 }

@@ -119,6 +119,7 @@ def delivery_counts(
 ) -> dict[int, list[ChannelCount]]:
     """Per alert, per channel: batches, messages sent and failed, batches still waiting."""
     _require(viewer, AlertCan.READ, found)
+    items = list(items)
     ids = [a.pk for a in items if a.committee_id == found.pk]
     rows = (
         Delivery.objects.filter(alert_id__in=ids)
@@ -136,6 +137,16 @@ def delivery_counts(
         if row["status"] in WAITING:
             entry["waiting"] += row["batches"]
     out: dict[int, list[ChannelCount]] = {}
+    for alert in items:
+        # Batches forgotten after the retention period leave their counts on the alert.
+        for channel, kept in (alert.delivery_summary or {}).items():
+            if alert.committee_id != found.pk:
+                continue
+            entry = totals.setdefault(
+                (alert.pk, channel), {"batches": 0, "sent": 0, "failed": 0, "waiting": 0}
+            )
+            for key in ("batches", "sent", "failed"):
+                entry[key] += int(kept.get(key, 0))
     for (alert_id, channel), entry in sorted(totals.items()):
         label = str(Channel(channel).label) if channel in Channel.values else channel
         out.setdefault(alert_id, []).append(ChannelCount(channel, label, **entry))

@@ -19,3 +19,9 @@ def sweep_deliveries() -> int:
     due = fanout.due_batches()
     fanout.enqueue(due)
     return len(due)
+
+
+@task()
+def forget_old_deliveries() -> int:
+    """Batches and who-was-reached rows of alerts long expired: counts kept, links deleted."""
+    return fanout.forget_old_deliveries()

@@ -92,12 +92,23 @@ def plan(*, alert: Alert) -> int:
     when the transaction commits."""
     by_channel = selection.targets(alert)
     rows = []
+    unsendable: list[Delivery] = []
     for channel in ORDER:
         ids = by_channel.get(channel, [])
         if not ids:
             continue
         if not transports.configured(channel):
+            # Counted as failed, so the committee sees who this deployment cannot reach.
             logger.warning("alert %s: %s is not configured here", alert.code, channel)
+            unsendable.append(
+                Delivery(
+                    alert=alert,
+                    channel=channel,
+                    status=DeliveryStatus.DEAD,
+                    failed=len(ids),
+                    last_error="not configured",
+                )
+            )
             continue
         size = BATCH[channel]
         rows += [
@@ -105,6 +116,7 @@ def plan(*, alert: Alert) -> int:
             for start in range(0, len(ids), size)
         ]
     created = Delivery.objects.bulk_create(rows, batch_size=500)
+    Delivery.objects.bulk_create(unsendable)
     status = AlertStatus.SENDING if created else AlertStatus.SENT
     Alert.objects.filter(pk=alert.pk).update(status=status)
     alert.status = status
@@ -413,6 +425,41 @@ def mark_gone(*, subscription_ids: Sequence[int]) -> int:
     return subscriptions.mark_gone(subscription_ids=subscription_ids)
 
 
+# --- Forgetting ----------------------------------------------------------------------------------
+
+
+def forget_old_deliveries(*, now: datetime | None = None) -> int:
+    """Alerts that expired DEFENSA_DELIVERY_RETENTION_DAYS ago and have no open batch: keep
+    their per-channel counts on the alert and delete the batches (subscription ids) and the
+    rows of who was reached (subscription, time, provider id), which link subscribers to
+    alerts. A correction after that reaches the area's subscribers only. How many alerts."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.DEFENSA_DELIVERY_RETENTION_DAYS)
+    old = (
+        Alert.objects.filter(expires_at__lt=cutoff, deliveries__isnull=False)
+        .exclude(deliveries__status__in=OPEN)
+        .distinct()
+    )
+    forgotten = 0
+    for alert in old.iterator():
+        with transaction.atomic():
+            locked = Alert.objects.select_for_update().get(pk=alert.pk)
+            if Delivery.objects.filter(alert=locked, status__in=OPEN).exists():
+                continue
+            summary = dict(locked.delivery_summary or {})
+            batches = Delivery.objects.filter(alert=locked)
+            for channel, sent, failed in batches.values_list("channel", "sent", "failed"):
+                entry = summary.setdefault(str(channel), {"batches": 0, "sent": 0, "failed": 0})
+                entry["batches"] += 1
+                entry["sent"] += sent
+                entry["failed"] += failed
+            locked.delivery_summary = summary
+            locked.save(update_fields=["delivery_summary"])
+            Reached.objects.filter(alert=locked).delete()
+            Delivery.objects.filter(alert=locked).delete()
+            forgotten += 1
+    return forgotten
+
+
 # --- What the committee sees ---------------------------------------------------------------------
 
 
@@ -431,4 +478,8 @@ def counts(alert: Alert) -> dict[str, dict[str, int]]:
             entry["pending"] += max(0, len(ids) - sent - failed)
         elif error == "withdrawn":
             entry["withdrawn"] += max(0, len(ids) - sent - failed)
+    for channel, kept in (alert.delivery_summary or {}).items():  # batches since forgotten
+        entry = out.setdefault(str(channel), {"sent": 0, "failed": 0, "pending": 0, "withdrawn": 0})
+        entry["sent"] += int(kept.get("sent", 0))
+        entry["failed"] += int(kept.get("failed", 0))
     return out

@@ -142,6 +142,9 @@ class Alert(models.Model):
     key_id = models.CharField(max_length=40, blank=True)
     # The short code every message carries, checked on the public verify page.
     verify_code = models.CharField(max_length=16, blank=True)
+    # Per channel {"batches", "sent", "failed"}, kept when the delivery batches and the rows
+    # of who was reached are forgotten (DEFENSA_DELIVERY_RETENTION_DAYS after expiry).
+    delivery_summary = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -506,3 +506,57 @@ def test_an_alert_changed_after_approval_is_not_sent(committee, plan, monkeypatc
     assert twilio.requests == []
     assert Delivery.objects.get(alert=alert).last_error == "not signed"
     assert not Reached.objects.filter(alert=alert).exists()
+
+
+def test_a_channel_not_configured_here_is_counted_as_failed(committee, plan, monkeypatch) -> None:
+    enqueued = _enqueued(monkeypatch)
+    # WhatsApp is off while its sender is not set: nothing is sent, and the committee sees it.
+    world.subscribe(committee, channel="whatsapp", addresses=PHONES[:3], cells=[CELL])
+    alert = world.approved_alert(committee, cells=[CELL])
+    assert plan(alert) == 0
+    assert enqueued == []
+    assert fanout.counts(alert)["whatsapp"] == {
+        "sent": 0,
+        "failed": 3,
+        "pending": 0,
+        "withdrawn": 0,
+    }
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.SENT  # nothing left to send
+
+
+def test_who_was_reached_is_forgotten_a_while_after_expiry_and_the_counts_stay(
+    committee, plan, monkeypatch, paced_fast
+) -> None:
+    enqueued = _enqueued(monkeypatch)
+    with fakes.twilio():
+        world.subscribe(committee, channel="sms", addresses=PHONES, cells=[CELL])
+        alert = world.approved_alert(committee, cells=[CELL])
+        plan(alert)
+        assert _deliver_all(enqueued) == [DeliveryStatus.SENT]
+    before = fanout.counts(alert)
+    assert before["sms"]["sent"] == len(PHONES)
+    expired = alert.expires_at
+    with override_settings(DEFENSA_DELIVERY_RETENTION_DAYS=30):
+        # Not yet: 29 days after the expiry.
+        assert fanout.forget_old_deliveries(now=expired + timedelta(days=29)) == 0
+        assert Reached.objects.filter(alert=alert).count() == len(PHONES)
+        assert fanout.forget_old_deliveries(now=expired + timedelta(days=31)) == 1
+    assert not Reached.objects.filter(alert=alert).exists()
+    assert not Delivery.objects.filter(alert=alert).exists()
+    alert.refresh_from_db()
+    assert alert.delivery_summary == {"sms": {"batches": 1, "sent": len(PHONES), "failed": 0}}
+    assert fanout.counts(alert) == before
+    # Running again changes nothing.
+    assert fanout.forget_old_deliveries(now=expired + timedelta(days=40)) == 0
+
+
+def test_an_alert_still_sending_is_not_forgotten(committee, plan, monkeypatch) -> None:
+    _enqueued(monkeypatch)
+    world.subscribe(committee, channel="sms", addresses=PHONES[:2], cells=[CELL])
+    alert = world.approved_alert(committee, cells=[CELL])
+    with fakes.twilio():
+        assert plan(alert) == 1  # its batch stays pending
+    with override_settings(DEFENSA_DELIVERY_RETENTION_DAYS=1):
+        assert fanout.forget_old_deliveries(now=alert.expires_at + timedelta(days=5)) == 0
+    assert Delivery.objects.filter(alert=alert).exists()

@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, get_resolver
 from django.utils import translation
 
 from defensa import testing
-from defensa.alerts import actions, compose
+from defensa.alerts import actions, compose, fanout
 from defensa.alerts.models import (
     Alert,
     AlertKind,
@@ -302,3 +303,9 @@ def test_the_committee_sees_delivery_counts_per_channel(monkeypatch) -> None:
     assert 'id="approve-form"' not in html  # documentarians read only
     listing = dani.get(f"/staff/c/{c.pilsen.code}/alerts/").content.decode()
     assert "SMS: 2 sent, 0 failed" in listing
+    # Long after expiry the batches are forgotten; the page keeps showing their counts.
+    with override_settings(DEFENSA_DELIVERY_RETENTION_DAYS=1):
+        assert fanout.forget_old_deliveries(now=alert.expires_at + timedelta(days=2)) == 1
+    assert not Delivery.objects.filter(alert=alert).exists()
+    html = dani.get(f"/staff/c/{c.pilsen.code}/alerts/{alert.code}/").content.decode()
+    assert '<th scope="row">SMS</th><td>2</td><td>0</td><td>0</td>' in html
