@@ -37,7 +37,7 @@ from django.utils import timezone, translation
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from defensa.alerts import addresses
+from defensa.alerts import addresses, confirm_call
 from defensa.alerts.compose import unit_cells
 from defensa.alerts.models import Channel, Subscription, SubscriptionCell, SubscriptionStatus
 from defensa.core import audit, geo
@@ -294,7 +294,8 @@ def subscribe(
     subscription) to the alerts of an area, in a language.
 
     Text channels and push are active at once (the sender holds the phone or the browser).
-    E-mail waits for its confirmation link: nothing is delivered until then.
+    E-mail waits for its confirmation link, a phone call for its number to answer a call and
+    press 1 (`confirm_call`): nothing is delivered until then.
     """
     if channel not in Channel.values:
         raise ActionRefused(_("That way of receiving alerts is not available."))
@@ -308,8 +309,8 @@ def subscribe(
     language = _language(language)
     key = address if isinstance(address, str) else str(address["endpoint"])
     now = timezone.now()
-    pending = channel == Channel.EMAIL
-    confirm_token = secrets.token_urlsafe(24) if pending else ""
+    pending = channel in (Channel.EMAIL, Channel.VOICE)
+    confirm_token = secrets.token_urlsafe(24) if channel == Channel.EMAIL else ""
     existing = _live(channel, key)
     if existing is not None:
         return _update(existing, address, placed, language, confirm_token, now=now)
@@ -321,7 +322,7 @@ def subscribe(
         area=placed.area,
         created_at=now,
         confirmed_at=None if pending else now,
-        confirm_token_hash=_token_hash("confirm", confirm_token) if pending else "",
+        confirm_token_hash=_token_hash("confirm", confirm_token) if confirm_token else "",
     )
     addresses.seal(subscription, address)
     subscription.unsubscribe_token_hash = _token_hash(
@@ -344,8 +345,10 @@ def subscribe(
         committee=placed.committee.code,
         after=audit.snapshot(subscription, AUDITED, sealed=["address_sealed"]),
     )
-    if pending:
+    if confirm_token:
         _send_confirmation(str(address), confirm_token, language)
+    elif pending:
+        _ask_by_call(subscription)
     return Subscribed(subscription, created=True, confirm_token=confirm_token)
 
 
@@ -367,7 +370,12 @@ def _update(
     addresses.seal(subscription, address)
     fields = ["committee", "language", "area", "address_index", "address_sealed"]
     resend = subscription.status == SubscriptionStatus.PENDING and bool(confirm_token)
-    if resend:
+    call_again = (
+        subscription.status == SubscriptionStatus.PENDING
+        and subscription.channel == Channel.VOICE
+        and subscription.created_at <= now - confirm_call.CALL_AGAIN_AFTER
+    )
+    if resend or call_again:
         subscription.confirm_token_hash = _token_hash("confirm", confirm_token)
         # Never confirmed: it counts as asked for now, so the new link has its full days.
         subscription.created_at = now
@@ -384,6 +392,8 @@ def _update(
     )
     if resend:
         _send_confirmation(str(address), confirm_token, language)
+    if call_again:
+        _ask_by_call(subscription)
     return Subscribed(subscription, created=False, confirm_token=confirm_token if resend else "")
 
 
@@ -400,6 +410,65 @@ def _send_confirmation(to: str, token: str, language: str) -> None:
     )
     # Only once the subscription is stored: a rolled-back sign-up sends nothing.
     transaction.on_commit(lambda: message.send(fail_silently=True))
+
+
+def _ask_by_call(subscription: Subscription) -> None:
+    from defensa.alerts.tasks import call_to_confirm
+
+    code = str(subscription.code)
+    # Only once the subscription is stored: a rolled-back sign-up calls nobody.
+    transaction.on_commit(lambda: call_to_confirm.enqueue(code))
+
+
+@transaction.atomic
+def answer_confirmation_call(*, code: str, digits: str, number: str) -> tuple[str, str]:
+    """The key pressed on the call that confirms a phone-call subscription: ("confirmed" |
+    "never" | "unchanged", the language to answer in). Counts only from the number the
+    subscription holds, within DEFENSA_SUBSCRIBE_CONFIRM_DAYS."""
+    oldest = timezone.now() - timedelta(days=settings.DEFENSA_SUBSCRIBE_CONFIRM_DAYS)
+    if not _is_uuid(code):
+        return "unchanged", settings.LANGUAGE_CODE
+    subscription = (
+        Subscription.objects.select_for_update()
+        .filter(
+            code=code,
+            channel=Channel.VOICE,
+            status=SubscriptionStatus.PENDING,
+            created_at__gte=oldest,
+        )
+        .select_related("committee")
+        .first()
+    )
+    if subscription is None:
+        return "unchanged", settings.LANGUAGE_CODE
+    language = subscription.language
+    normalized = addresses.normalized(Channel.VOICE, number) if number else ""
+    if not normalized or subscription.address_index not in addresses.indexes(Channel.VOICE, number):
+        return "unchanged", language
+    if digits == confirm_call.NEVER:
+        _stop(subscription, how="call")
+        return "never", language
+    if digits != confirm_call.YES:
+        return "unchanged", language
+    subscription.status = SubscriptionStatus.ACTIVE
+    subscription.confirmed_at = timezone.now()
+    subscription.save(update_fields=["status", "confirmed_at"])
+    audit.record(
+        actor=None,
+        verb="alerts.subscription_confirmed",
+        target=subscription,
+        committee=subscription.committee.code,
+        after={"status": subscription.status, "how": "call"},
+    )
+    return "confirmed", language
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 def pending_by_token(token: str) -> Subscription | None:
@@ -556,8 +625,8 @@ def mark_gone(*, subscription_ids: Sequence[int]) -> int:
 
 @transaction.atomic
 def forget_unconfirmed(*, now: datetime | None = None) -> int:
-    """E-mail sign-ups never confirmed within DEFENSA_SUBSCRIBE_CONFIRM_DAYS: their sealed
-    address is wiped (for a periodic job)."""
+    """E-mail and phone-call sign-ups never confirmed within DEFENSA_SUBSCRIBE_CONFIRM_DAYS:
+    their sealed address is wiped (for a periodic job)."""
     oldest = (now or timezone.now()) - timedelta(days=settings.DEFENSA_SUBSCRIBE_CONFIRM_DAYS)
     found = list(
         Subscription.objects.select_for_update()

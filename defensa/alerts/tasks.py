@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from defensa.alerts import actions, subscriptions
+from defensa.alerts import actions, confirm_call, subscriptions
 
 
 @task()
@@ -13,5 +13,11 @@ def expire_alerts() -> int:
 
 @task()
 def forget_unconfirmed_subscriptions() -> int:
-    """E-mail sign-ups never confirmed in time lose their sealed address."""
+    """E-mail and phone-call sign-ups never confirmed in time lose their sealed address."""
     return subscriptions.forget_unconfirmed()
+
+
+@task()
+def call_to_confirm(code: str) -> bool:
+    """Call a number typed on the web for phone-call alerts, to ask its owner to press 1."""
+    return confirm_call.place_call(code=code)

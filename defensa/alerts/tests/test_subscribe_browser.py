@@ -35,11 +35,12 @@ def test_a_neighbor_subscribes_by_zip_in_spanish_and_the_worker_shows_an_alert(
     phone.get_by_label("Número de teléfono para la llamada").fill("773 555 0123")
     phone.get_by_label("Códigos postales").fill("60623")
     phone.get_by_role("button", name="Suscribirse").click()
-    expect(phone.get_by_text("Llamaremos a ese número")).to_be_visible()
+    expect(phone.get_by_role("heading", name="Llamaremos para confirmar")).to_be_visible()
+    expect(phone.get_by_text("Quien conteste debe marcar 1 para aceptar")).to_be_visible()
     subscription = Subscription.objects.get()
     assert (subscription.channel, subscription.status, subscription.language) == (
         Channel.VOICE,
-        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.PENDING,  # until that phone answers the call and presses 1
         "es",
     )
 

@@ -272,7 +272,7 @@ def test_a_phone_call_subscription_is_a_number_and_a_language(la_villita):
     subscription = Subscription.objects.get()
     assert (subscription.channel, subscription.status, subscription.language) == (
         Channel.VOICE,
-        SubscriptionStatus.ACTIVE,
+        SubscriptionStatus.PENDING,  # until whoever answers that phone presses 1
         "en",
     )
     assert addresses.address_of(subscription) == "+17735550123"
