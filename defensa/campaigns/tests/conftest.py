@@ -1,8 +1,9 @@
-"""The real published files live in ../shared/research-data/ beside the repository; tests
-that read them skip, saying why, when it is not there."""
+"""The real published files live in ../shared/research-data/ beside the repository (or where
+DEFENSA_RESEARCH_DATA says); tests that read them skip, saying why, when it is not there."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,10 @@ import pytest
 from defensa.campaigns import actions
 from defensa.campaigns.importers.base import Importer, Source
 
-RESEARCH = Path(__file__).resolve().parents[3] / ".." / "shared" / "research-data"
+RESEARCH = Path(
+    os.environ.get("DEFENSA_RESEARCH_DATA")
+    or Path(__file__).resolve().parents[3] / ".." / "shared" / "research-data"
+)
 
 
 def research(*parts: str) -> Path:
