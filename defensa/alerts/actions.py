@@ -210,7 +210,8 @@ def compose_alert(
 
 def _locked(alert: Alert) -> Alert:
     return (
-        Alert.objects.select_for_update()
+        # Only the alert's row: PostgreSQL locks no nullable side of an outer join.
+        Alert.objects.select_for_update(of=("self",))
         .select_related("committee", "incident", "corrects", "composed_by")
         .get(pk=alert.pk)
     )
@@ -425,7 +426,7 @@ def expire_due(*, at: datetime | None = None) -> int:
     """Mark approved alerts whose time ran out as expired (corrected ones stay corrected)."""
     at = at or timezone.now()
     due = list(
-        Alert.objects.select_for_update()
+        Alert.objects.select_for_update(of=("self",))
         .filter(status__in=verify.LIVE, expires_at__lte=at)
         .select_related("committee", "incident", "corrects")
     )
