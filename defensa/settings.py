@@ -373,6 +373,10 @@ DEFENSA_VOICEMAIL_SECONDS = env.integer("DEFENSA_VOICEMAIL_SECONDS", default=180
 # Where option 3 of the phone menu reads verified alerts from: a function
 # (zip_code: str, language: str) -> list[str]. The alerts app plugs in here.
 DEFENSA_VERIFIED_ALERTS_FOR_ZIP = "defensa.hotline.voice.no_verified_alerts"
+# After reading them, option 3 offers calls for new alerts in that ZIP code through this
+# function (number: str, zip_code: str, language: str, hotline: str) -> str ("calling",
+# "hidden" or "refused"); empty: no offer. The alerts app plugs in here.
+DEFENSA_VOICE_SUBSCRIBE = ""
 
 # --- Hotline: text conversations ---------------------------------------------------------------
 
@@ -406,6 +410,7 @@ DEFENSA_INCIDENT_PANELS = [
 
 # Option 3 of the phone menu reads the current verified alerts for the caller's ZIP code.
 DEFENSA_VERIFIED_ALERTS_FOR_ZIP = "defensa.alerts.voice.verified_alerts_for_zip"
+DEFENSA_VOICE_SUBSCRIBE = "defensa.alerts.voice.subscribe_caller"
 
 # --- Alerts: subscriptions ---------------------------------------------------------------------
 

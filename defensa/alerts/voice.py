@@ -1,5 +1,6 @@
 """Option 3 of the phone menu: the verified alerts for a ZIP code, read aloud
-(settings.DEFENSA_VERIFIED_ALERTS_FOR_ZIP points here).
+(settings.DEFENSA_VERIFIED_ALERTS_FOR_ZIP points here), and calls for its new alerts
+(settings.DEFENSA_VOICE_SUBSCRIBE).
 
 A ZIP code is placed by its centre's resolution-7 cell (the table has no outlines); an
 alert concerns it when that cell, or a coarser cell containing it, is one of the alert's
@@ -8,9 +9,12 @@ cells. Only current, signed alerts and recent corrections are read, from their s
 
 from __future__ import annotations
 
-from defensa.alerts import access
+import phonenumbers
+
+from defensa.alerts import access, subscriptions
 from defensa.alerts.models import Channel
 from defensa.core import geo
+from defensa.core.errors import ActionRefused
 
 
 def verified_alerts_for_zip(zip_code: str, language: str) -> list[str]:
@@ -30,3 +34,28 @@ def verified_alerts_for_zip(zip_code: str, language: str) -> list[str]:
         if text:
             texts.append(text)
     return texts
+
+
+def subscribe_caller(*, number: str, zip_code: str, language: str, hotline: str) -> str:
+    """Option 3's offer, accepted: calls to the number calling for the alerts of a ZIP code
+    (settings.DEFENSA_VOICE_SUBSCRIBE points here). Caller id can be forged, so the number is
+    called back to confirm like one typed on the web. "calling", "hidden" (no usable caller
+    id: anonymous, restricted) or "refused"."""
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return "hidden"
+    if not phonenumbers.is_valid_number(parsed):
+        return "hidden"
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    try:
+        subscriptions.subscribe(
+            channel=Channel.VOICE,
+            address=e164,
+            language=language,
+            area=subscriptions.Area(zips=(zip_code,)),
+            number=hotline,
+        )
+    except ActionRefused:
+        return "refused"
+    return "calling"

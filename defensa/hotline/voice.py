@@ -100,6 +100,19 @@ ENTER_ZIP = _("Enter the five digits of the ZIP code.")
 NOT_A_ZIP = _("We do not recognize that ZIP code.")
 NO_ALERTS = _("There are no verified alerts for this ZIP code now.")
 ALERTS_UNAVAILABLE = _("We cannot read the alerts right now. Please try again later.")
+OFFER_CALLS = _(
+    "To get a phone call each time trained volunteers verify an alert for this ZIP code, press 1."
+)
+CALLING_BACK = _(
+    "Thank you. We will call this phone back in a moment to confirm. When we call, press 1."
+)
+NUMBER_HIDDEN = _(
+    "We cannot see the number you are calling from, so we cannot call you. You can text "
+    "ALERTA and your ZIP code to this number instead."
+)
+NOT_SUBSCRIBED = _(
+    "We could not sign up this phone. You can text ALERTA and your ZIP code to this number instead."
+)
 LEGAL = (
     _(
         "You have the right to remain silent. You do not have to answer questions about "
@@ -165,6 +178,13 @@ def read_digits(post: Mapping[str, str]) -> str:
     if not DIGITS.match(digits):
         raise BadRequest
     return digits
+
+
+def read_zip(value: str) -> str:
+    """A ZIP code our own Gather put in its action's query: five digits, or refused."""
+    if not re.fullmatch(r"[0-9]{5}", value):
+        raise BadRequest
+    return value
 
 
 def read_sid(value: str, prefix: str) -> str:
@@ -525,6 +545,35 @@ def zip_entered(call: Call, digits: str, *, again: bool) -> VoiceResponse:
         _say_text(response, call.language, intro)
         for text in texts:
             _say_text(response, call.language, text)
+    if settings.DEFENSA_VOICE_SUBSCRIBE:
+        offer = response.gather(
+            num_digits=1,
+            action=_url("subscribe", lang=call.language, zip=digits),
+            method="POST",
+            timeout=ZIP_SECONDS,
+        )
+        _say(offer, call.language, OFFER_CALLS)
+    response.redirect(_url("menu", lang=call.language), method="POST")
+    return response
+
+
+def subscribe_entered(call: Call, digits: str, *, caller: str, zip_code: str) -> VoiceResponse:
+    """1 after the alerts of a ZIP code: calls for that ZIP code's new alerts, to the number
+    calling (which is called back to confirm, as for a number typed on the web)."""
+    response = VoiceResponse()
+    if digits == "1" and geo.zip_code(zip_code) is not None and settings.DEFENSA_VOICE_SUBSCRIBE:
+        try:
+            subscribe = import_string(settings.DEFENSA_VOICE_SUBSCRIBE)
+            outcome = str(
+                subscribe(
+                    number=caller, zip_code=zip_code, language=call.language, hotline=call.number
+                )
+            )
+        except Exception as exc:  # a failure must not drop the call
+            logger.warning("voice subscription failed: %s", type(exc).__name__)
+            outcome = "refused"
+        message = {"calling": CALLING_BACK, "hidden": NUMBER_HIDDEN}.get(outcome, NOT_SUBSCRIBED)
+        _say(response, call.language, message)
     response.redirect(_url("menu", lang=call.language), method="POST")
     return response
 

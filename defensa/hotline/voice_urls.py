@@ -21,6 +21,7 @@ urlpatterns = [
     path("screen/", voice_views.screen, name="screen"),
     path("screened/", voice_views.screened, name="screened"),
     path("zip/", voice_views.zip_code, name="zip"),
+    path("subscribe/", voice_views.subscribe, name="subscribe"),
     path("recorded/", voice_views.recorded, name="recorded"),
     path("recording/", voice_views.recording, name="recording"),
     path("prompt/<uuid:code>/", voice_views.prompt, name="prompt"),

@@ -104,6 +104,17 @@ def zip_code(request: HttpRequest, call: voice.Call) -> VoiceResponse:
 
 
 @_webhook()
+def subscribe(request: HttpRequest, call: voice.Call) -> VoiceResponse:
+    """The key pressed after the alerts of a ZIP code (1: calls for its new alerts)."""
+    return voice.subscribe_entered(
+        call,
+        voice.read_digits(request.POST),
+        caller=request.POST.get("From", ""),
+        zip_code=voice.read_zip(request.GET.get("zip", "")),
+    )
+
+
+@_webhook()
 def recorded(request: HttpRequest, call: voice.Call) -> VoiceResponse:
     """<Record> ended (its Digits may say "hangup": they are not read)."""
     return voice.recorded(call)

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import pytest
 from django.conf import settings
-from django.test import Client
+from django.test import Client, TestCase
 from freezegun import freeze_time
 
 from defensa import testing
@@ -17,6 +17,8 @@ from defensa.alerts import addresses, confirm_call, tasks
 from defensa.alerts.models import Channel, Subscription, SubscriptionStatus
 from defensa.alerts.tests.test_subscribe_web import PHONE, post_page
 from defensa.core.models import AuditEvent
+from defensa.hotline.models import HotlineNumber
+from defensa.hotline.tests.calling import CALLER, Phone, call_params, post
 from defensa.messaging.tests import fakes
 from defensa.network import actions as network_actions
 from defensa.network.models import AreaKind
@@ -24,6 +26,7 @@ from defensa.network.models import AreaKind
 pytestmark = pytest.mark.django_db
 
 NUMBER = "+17735550123"  # PHONE, as the form keeps it
+HOTLINE = "+13125550000"
 OUR_NUMBER = "+13125550000"
 
 
@@ -180,3 +183,79 @@ def test_a_confirmation_too_late_counts_for_nothing(la_villita, calls) -> None:
 def test_no_call_without_a_calling_number_configured(la_villita, calls) -> None:
     subscription = sign_up()
     assert confirm_call.place_call(code=str(subscription.code)) is False
+
+
+# --- By phone: option 3 of the hotline's menu -----------------------------------------------
+
+
+@pytest.fixture
+def hotline(la_villita):
+    HotlineNumber.objects.create(committee=la_villita, number=HOTLINE)
+    return la_villita
+
+
+def test_a_caller_hears_the_alerts_of_a_zip_code_and_asks_for_calls(hotline, calls) -> None:
+    """Someone who cannot read calls the hotline, hears the verified alerts for ZIP 60623 in
+    Spanish, presses 1 for calls about new ones, and is called back to confirm."""
+    with fakes.twilio():
+        phone = Phone(Client(), to=HOTLINE)
+        phone.call()
+        phone.press("1")  # Spanish
+        phone.press("3")  # alerts for a ZIP code
+        offer = phone.press("60623")
+        offered = offer.find("Gather")
+        assert offered is not None
+        assert offered.get("numDigits") == "1"
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            answered = phone.press("1")
+    assert phone.said() == [
+        (
+            "es-MX",
+            "Gracias. En un momento le devolveremos la llamada a este teléfono para confirmar. "
+            "Cuando llamemos, marque 1.",
+        )
+    ]
+    assert answered.find("Redirect") is not None  # back to the menu
+    subscription = Subscription.objects.get()
+    assert (subscription.channel, subscription.status, subscription.language) == (
+        Channel.VOICE,
+        SubscriptionStatus.PENDING,
+        "es",
+    )
+    assert subscription.area == {"zips": ["60623"]}
+    assert subscription.committee == hotline
+    assert addresses.address_of(subscription) == CALLER
+    assert calls == [str(subscription.code)]
+    # The callback: the caller presses 1 and gets the calls.
+    with fakes.twilio():
+        press(subscription, "1", to=CALLER)
+    assert status(subscription) == SubscriptionStatus.ACTIVE
+
+
+def test_a_caller_with_a_hidden_number_is_told_to_text_instead(hotline, calls) -> None:
+    with fakes.twilio():
+        phone = Phone(Client(), to=HOTLINE)
+        phone.call()
+        phone.press("2")  # English
+        phone.press("3")
+        phone.press("60623")
+        gather = phone.twiml.find("Gather")  # the offer
+        assert gather is not None
+        params = call_params(phone.sid, to=HOTLINE) | {"Digits": "1", "From": "+266696687"}
+        response = post(Client(), gather.get("action", ""), params)
+    assert response.status_code == 200
+    assert b"We cannot see the number you are calling from" in response.content
+    assert not Subscription.objects.exists()
+    assert calls == []
+
+
+def test_pressing_nothing_after_the_alerts_signs_up_nobody(hotline, calls) -> None:
+    with fakes.twilio():
+        phone = Phone(Client(), to=HOTLINE)
+        phone.call()
+        phone.press("1")
+        phone.press("3")
+        phone.press("60623")
+        phone.wait()  # the menu again
+    assert not Subscription.objects.exists()
+    assert calls == []

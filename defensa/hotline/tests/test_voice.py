@@ -361,6 +361,15 @@ def broken_alerts(zip_code: str, language: str) -> list[str]:
 
 
 ALERTS = "defensa.hotline.tests.test_voice.fake_alerts"
+OFFER_EN = (
+    "en-US",
+    "To get a phone call each time trained volunteers verify an alert for this ZIP code, press 1.",
+)
+OFFER_ES = (
+    "es-MX",
+    "Para recibir una llamada cada vez que voluntarios capacitados verifiquen una alerta para "
+    "este código postal, marque 1.",
+)
 
 
 @override_settings(DEFENSA_VERIFIED_ALERTS_FOR_ZIP=ALERTS)
@@ -377,7 +386,11 @@ def test_option_3_reads_the_verified_alerts_for_a_zip_code(phone):
     assert phone.said() == [
         ("en-US", "There is 1 verified alert for ZIP code 6 0 6 0 8."),
         ("en-US", ALERT),
+        OFFER_EN,
     ]
+    offer = twiml.find("Gather")
+    assert offer.get("numDigits") == "1"
+    assert query(offer.get("action", "")) == {"lang": "en", "zip": "60608"}
     assert twiml.find("Redirect").text == f"{public()}/hooks/twilio/voice/menu/?lang=en"
 
 
@@ -388,7 +401,8 @@ def test_a_zip_code_without_alerts_and_an_unknown_one_asked_once_more(phone):
     phone.press("3")
     phone.press("60623")
     assert phone.said() == [
-        ("es-MX", "En este momento no hay alertas verificadas para este código postal.")
+        ("es-MX", "En este momento no hay alertas verificadas para este código postal."),
+        OFFER_ES,
     ]
     phone.wait()
     phone.press("3")
@@ -411,7 +425,8 @@ def test_a_broken_alerts_source_is_explained_not_a_failed_call(phone):
     phone.press("3")
     phone.press("60608")
     assert phone.said() == [
-        ("en-US", "We cannot read the alerts right now. Please try again later.")
+        ("en-US", "We cannot read the alerts right now. Please try again later."),
+        OFFER_EN,
     ]
 
 
@@ -420,7 +435,10 @@ def test_the_default_source_has_no_alerts(phone):
     phone.press("2")
     phone.press("3")
     phone.press("60608")
-    assert phone.said() == [("en-US", "There are no verified alerts for this ZIP code now.")]
+    assert phone.said() == [
+        ("en-US", "There are no verified alerts for this ZIP code now."),
+        OFFER_EN,
+    ]
 
 
 # --- 4: legal help ----------------------------------------------------------------------------
@@ -515,6 +533,9 @@ def test_the_corpus_requests_are_accepted_when_well_formed(pilsen, fake):
         ("/hooks/twilio/voice/dialed/?lang=es&stage=dispatcher", {"DialCallStatus": "meh"}),
         ("/hooks/twilio/voice/dialed/?lang=es&stage=everyone", {"DialCallStatus": "busy"}),
         ("/hooks/twilio/voice/zip/?lang=es", {"Digits": "6060<8"}),
+        ("/hooks/twilio/voice/subscribe/?lang=es&zip=6060", {}),
+        ("/hooks/twilio/voice/subscribe/?lang=es", {}),
+        ("/hooks/twilio/voice/subscribe/?lang=es&zip=60608", {"Digits": "1<"}),
     ],
 )
 def test_a_bad_parameter_is_a_400_that_writes_nothing(pilsen, fake, path, change):
