@@ -39,7 +39,8 @@ def index(channel: str, address: str) -> str:
 
 def indexes(channel: str, address: str) -> list[str]:
     """The address's index under every master key still listed: lookups find subscriptions
-    made before a master-key rotation (the rotation job re-indexes them afterwards)."""
+    made before a master-key rotation (`manage.py reindex_subscriptions` re-indexes them
+    under the new key afterwards)."""
     return [_index_under(key_id, channel, address) for key_id in crypto.master_ring().keys]
 
 

@@ -40,7 +40,7 @@ from django.utils.translation import gettext as _
 from defensa.alerts import addresses, confirm_call
 from defensa.alerts.compose import unit_cells
 from defensa.alerts.models import Channel, Subscription, SubscriptionCell, SubscriptionStatus
-from defensa.core import audit, geo
+from defensa.core import audit, crypto, geo
 from defensa.core.errors import ActionRefused
 from defensa.hotline import routing
 from defensa.network.models import AreaKind, Committee, Zone
@@ -607,6 +607,45 @@ def stop_push(*, endpoint: str) -> bool:
     if not isinstance(endpoint, str) or not push_endpoint_allowed(endpoint):
         return False
     return bool(stop_address(channel=Channel.PUSH, address=endpoint))
+
+
+# --- Keys ----------------------------------------------------------------------------------------
+
+
+def reindex_addresses(*, batch: int = 500) -> int:
+    """Give live subscriptions indexed under an older master key the newest key's index, so
+    that STOP and a second sign-up still find them once the old key is removed (run after a
+    master-key rotation, with `rewrap_data_keys`). How many changed; audited once."""
+    changed = 0
+    last = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                Subscription.objects.select_for_update()
+                .filter(pk__gt=last, status__in=LIVE)
+                .select_related("committee")
+                .order_by("pk")[:batch]
+            )
+            if not rows:
+                break
+            for subscription in rows:
+                address = addresses.address_of(subscription)
+                if address is None:
+                    continue  # its committee's key is gone: nothing to find it by
+                key = address if isinstance(address, str) else str(address["endpoint"])
+                fresh = addresses.index(subscription.channel, key)
+                if fresh != subscription.address_index:
+                    subscription.address_index = fresh
+                    subscription.save(update_fields=["address_index"])
+                    changed += 1
+            last = rows[-1].pk
+    audit.record(
+        actor=None,
+        verb="alerts.addresses_reindexed",
+        object_type="alerts.subscription",
+        after={"subscriptions": changed, "master_key": crypto.master_ring().active_id},
+    )
+    return changed
 
 
 @transaction.atomic

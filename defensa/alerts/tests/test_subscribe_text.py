@@ -317,3 +317,38 @@ def test_whatsapp_and_signal_stop_their_own_subscriptions(la_villita) -> None:
         "your ZIP code."
     )
     assert set(Subscription.objects.values_list("status", flat=True)) == {"stopped"}
+
+
+def test_after_a_master_key_rotation_stop_still_finds_the_subscription(la_villita) -> None:
+    """Signed up under the old master key; the new one is put first, data keys re-wrapped and
+    addresses re-indexed, the old key removed: STOP still stops it."""
+    import base64
+    import io
+    import secrets
+
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from defensa.core import crypto
+
+    text("ALERTA 60623")
+    subscription = Subscription.objects.get()
+    old_spec = crypto.master_ring()  # the key the index was made under
+    old = ",".join(f"{k}:{base64.b64encode(v).decode()}" for k, v in old_spec.keys.items())
+    new = f"m-next:{base64.b64encode(secrets.token_bytes(32)).decode()}"
+    try:
+        with override_settings(DEFENSA_MASTER_KEYS=f"{new},{old}"):
+            crypto.master_ring.cache_clear()
+            call_command("rewrap_data_keys", stdout=io.StringIO())
+            out = io.StringIO()
+            call_command("reindex_subscriptions", stdout=out)
+            assert out.getvalue().strip() == "re-indexed 1 subscription(s) under m-next"
+        with override_settings(DEFENSA_MASTER_KEYS=new):
+            crypto.master_ring.cache_clear()
+            assert Subscription.objects.get().address_index == addresses.index(Channel.SMS, PHONE)
+            assert text("BAJA").startswith("Listo: ya no recibirá alertas aquí.")
+            assert Subscription.objects.get(pk=subscription.pk).status == SubscriptionStatus.STOPPED
+    finally:
+        crypto.master_ring.cache_clear()
+    reindexed = AuditEvent.objects.get(verb="alerts.addresses_reindexed")
+    assert reindexed.after == {"subscriptions": 1, "master_key": "m-next"}
