@@ -20,6 +20,10 @@ def normalized(channel: str, address: str) -> str:
     value = address.strip()
     if channel == Channel.EMAIL:
         return value.lower()
+    if channel == Channel.SIGNAL and not value.startswith("+"):
+        # A Signal account that hides its number is known by its UUID: kept whole, so two such
+        # accounts can never share an index (and one's STOP never stops another).
+        return value.lower()
     if channel in (Channel.SMS, Channel.WHATSAPP, Channel.SIGNAL, Channel.VOICE):
         return "".join(c for c in value if c.isdigit() or c == "+")
     return value  # a push endpoint is a URL, taken as it is

@@ -319,6 +319,25 @@ def test_whatsapp_and_signal_stop_their_own_subscriptions(la_villita) -> None:
     assert set(Subscription.objects.values_list("status", flat=True)) == {"stopped"}
 
 
+def test_signal_accounts_that_hide_their_number_stay_apart(la_villita) -> None:
+    """Two Signal accounts known only by their UUIDs (whose digits could coincide) are two
+    subscriptions, and one's STOP leaves the other's alone."""
+    from defensa.messaging import inbound
+
+    first = "1a2b3c4d-0000-4000-8000-000000000001"
+    second = "1f2e3d4c-0000-4000-8000-000000000001"  # the same digits in the same order
+    for n, sender in enumerate((first, second)):
+        inbound.handle_once(
+            Inbound(channel="signal", sender=sender, text="ALERTA 60623", message_id=f"u{n}")
+        )
+    assert Subscription.objects.filter(status=SubscriptionStatus.ACTIVE).count() == 2
+    inbound.handle_once(Inbound(channel="signal", sender=first, text="BAJA", message_id="u9"))
+    statuses = sorted(Subscription.objects.values_list("status", flat=True))
+    assert statuses == ["active", "stopped"]
+    [live] = Subscription.objects.filter(status=SubscriptionStatus.ACTIVE)
+    assert addresses.address_of(live) == second
+
+
 def test_after_a_master_key_rotation_stop_still_finds_the_subscription(la_villita) -> None:
     """Signed up under the old master key; the new one is put first, data keys re-wrapped and
     addresses re-indexed, the old key removed: STOP still stops it."""
