@@ -449,6 +449,8 @@ def test_every_channel_delivers_through_its_fake_provider(committee, plan, monke
     # One-click unsubscribe (RFC 8058), to this subscription's own link.
     assert "List-Unsubscribe-Post: List-Unsubscribe=One-Click" in raw.decode()
     assert "/alertas/baja/" in raw.decode()
+    # ...and the same link at the end of the text, in the subscriber's language.
+    assert "Para dejar de recibir estas alertas, abra este enlace:" in raw.decode()
     forms = {r.path.rsplit("/", 1)[1]: r.form() for r in twilio.requests}
     assert forms["Messages.json"]["To"] == "whatsapp:+13125550202"
     assert "Verified ALERT: ICE activity nearby." in forms["Calls.json"]["Twiml"]

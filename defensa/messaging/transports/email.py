@@ -1,7 +1,8 @@
 """E-mail through Django's mail backend (SMTP from DEFENSA_SMTP_URL).
 
 A batch opens one SMTP connection and sends every message over it; alerts carry one-click
-unsubscribe headers (RFC 8058) when the caller gives the subscription's unsubscribe URL.
+unsubscribe headers (RFC 8058) when the caller gives the subscription's unsubscribe URL, and
+the same link at the end of the text, in the subscriber's language.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from smtplib import SMTPException, SMTPRecipientsRefused, SMTPServerDisconnected
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils import translation
+from django.utils.translation import gettext as _
 
 from defensa.messaging.transports.base import Outgoing, Result, Transport, TransportError
 
@@ -27,6 +30,14 @@ def _message(*, to: str, body: str, subject: str = "", unsubscribe: str = "") ->
         to=[to],
         headers=headers,
     )
+
+
+def _with_stop_link(body: str, unsubscribe: str, language: str) -> str:
+    if not unsubscribe:
+        return body
+    with translation.override(language or None):
+        line = _("To stop these alerts, open this link: %(link)s") % {"link": unsubscribe}
+    return f"{body}\n\n-- \n{line}"
 
 
 def _error(exc: Exception) -> TransportError:
@@ -53,11 +64,12 @@ class EmailTransport(Transport):
         try:
             connection.open()
             for message in messages:
+                unsubscribe = message.extra.get("unsubscribe_url", "")
                 email = _message(
                     to=str(message.to),
-                    body=message.body,
+                    body=_with_stop_link(message.body, unsubscribe, message.language),
                     subject=message.title,
-                    unsubscribe=message.extra.get("unsubscribe_url", ""),
+                    unsubscribe=unsubscribe,
                 )
                 email.connection = connection
                 try:
