@@ -11,6 +11,9 @@ fast as an alert: one action composes it, one approves it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -322,11 +325,32 @@ def _subject_refusal(alert: Alert) -> str | None:
     return _refusal_for_incident(alert.kind, alert.incident)
 
 
+def draft_version(alert: Alert) -> str:
+    """A fingerprint of everything a draft would publish: the approve form carries the one
+    the approver read, so a draft changed meanwhile (by its composer) is not approved."""
+    facts = {
+        "kind": alert.kind,
+        "texts": alert.texts,
+        "cells": sorted(alert.cells),
+        "expires_at": alert.expires_at.isoformat() if alert.expires_at else None,
+        "choices": alert.choices,
+        "incident": str(alert.incident.code) if alert.incident else None,
+        "corrects": str(alert.corrects.code) if alert.corrects else None,
+    }
+    return hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+
+
 @transaction.atomic
-def approve(*, actor: Person, alert: Alert) -> Alert:
+def approve(*, actor: Person, alert: Alert, seen_version: str | None = None) -> Alert:
     """Freeze, sign and publish: the snapshot, the incident alerted, the original corrected,
-    and the fan-out's delivery batches, all in this one transaction."""
+    and the fan-out's delivery batches, all in this one transaction. `seen_version` is the
+    `draft_version` the approver read (the page always sends it): a draft changed since is
+    refused, so nobody signs a text they did not see."""
     alert = _locked(alert)
+    if seen_version is not None and not hmac.compare_digest(seen_version, draft_version(alert)):
+        raise ActionRefused(
+            _("This draft changed after you opened it. Read it again before approving.")
+        )
     if alert.incident is not None:
         alert.incident = Incident.objects.select_for_update().get(pk=alert.incident.pk)
     if alert.corrects is not None:

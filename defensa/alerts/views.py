@@ -205,6 +205,7 @@ def _detail(
         "form": editing,
         "choices": [editing[name] for name in ("place", "advice", "expires_in")] if editing else [],
         "approvable": draft and refusal is None,
+        "version": actions.draft_version(item) if draft else "",
         "refusal": refusal if draft and refusal not in (None, "-") else "",
         "discardable": draft and composing,
         "correct_form": CorrectForm() if correctable else None,
@@ -280,7 +281,9 @@ def approve(
     item = access.alert(viewer, found, alert, AlertCan.APPROVE)
     _act(
         request,
-        lambda: actions.approve(actor=_person(viewer), alert=item),
+        lambda: actions.approve(
+            actor=_person(viewer), alert=item, seen_version=request.POST.get("version", "")
+        ),
         _("Approved and signed. It is being sent."),
     )
     return redirect("alerts:alert", found.code, item.code)

@@ -5,6 +5,7 @@ segments, change a text, and have a second person approve."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -217,7 +218,9 @@ def test_a_dispatcher_composes_from_the_incident_page_and_another_approves() -> 
     html = rosa.get(response["Location"]).content.decode()
     assert 'id="approve-form"' in html
     assert "GSM-7" in html
-    rosa.post(f"/staff/c/{c.pilsen.code}/alerts/{alert.code}/approve/")
+    rosa.post(
+        f"/staff/c/{c.pilsen.code}/alerts/{alert.code}/approve/", {"version": version_in(html)}
+    )
     alert.refresh_from_db()
     assert alert.approved_by == c.rosa
     assert alert.status in (AlertStatus.SENDING, AlertStatus.SENT)
@@ -226,6 +229,43 @@ def test_a_dispatcher_composes_from_the_incident_page_and_another_approves() -> 
     assert 'id="correct-form"' in html
     listing = rosa.get(f"/staff/c/{c.pilsen.code}/alerts/").content.decode()
     assert f'id="alert-{alert.code}"' in listing
+
+
+def version_in(html: str) -> str:
+    found = re.search(r'name="version" value="([0-9a-f]{64})"', html)
+    assert found, "the approve form carries the version the approver read"
+    return found.group(1)
+
+
+def test_a_draft_changed_after_the_approver_opened_it_is_not_approved() -> None:
+    """The composer cannot slip another text under the second person's approval."""
+    c = cast()
+    with translation.override("en"):
+        alert = draft(c)
+    rosa = testing.staff_client(c.rosa)
+    rosa.cookies["django_language"] = "en"
+    url = f"/staff/c/{c.pilsen.code}/alerts/{alert.code}/"
+    read = version_in(rosa.get(url).content.decode())
+    # Meanwhile the composer changes the draft.
+    texts = {lang: dict(by) for lang, by in alert.texts.items()}
+    texts["es"]["sms"] = "Vayan a la esquina. " + texts["es"]["sms"]
+    actions.edit_draft(actor=c.paty, alert=alert, texts=texts)
+    response = rosa.post(url + "approve/", {"version": read}, follow=True)
+    assert "This draft changed after you opened it" in response.content.decode()
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DRAFT
+    assert not alert.signature
+    # Without any version (not from the page) nothing is approved either.
+    rosa.post(url + "approve/")
+    alert.refresh_from_db()
+    assert alert.status == AlertStatus.DRAFT
+    # Read again, it is approved as it now reads.
+    fresh = version_in(rosa.get(url).content.decode())
+    assert fresh != read
+    rosa.post(url + "approve/", {"version": fresh})
+    alert.refresh_from_db()
+    assert alert.approved_by == c.rosa
+    assert "Vayan a la esquina." in alert.texts["es"]["sms"]
 
 
 def test_a_text_without_its_code_is_refused_on_the_page_and_nothing_is_saved() -> None:
