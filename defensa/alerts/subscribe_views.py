@@ -116,7 +116,10 @@ def _json_body(request: HttpRequest) -> Any:
         raise ValueError("not JSON")
     if len(request.body) > MAX_PUSH_BODY:
         raise ValueError("too large")
-    return json.loads(request.body)
+    try:
+        return json.loads(request.body)
+    except RecursionError as exc:  # deeply nested: not a push subscription either
+        raise ValueError("nested too deeply") from exc
 
 
 @require_POST

@@ -59,7 +59,14 @@ STOPPED_TOGETHER: dict[str, tuple[str, ...]] = {
     Channel.PUSH: (Channel.PUSH,),
 }
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,253}\.[^@\s.]{2,63}$")
-AUDITED = ["channel", "status", "language", "area"]
+# The area is not audited: the audit log is never deleted, and where someone asked for alerts
+# must go when they stop (the event says only the channel, status and language).
+AUDITED = ["channel", "status", "language"]
+# Channels where a sign-up does not prove the person holds the address (an e-mail or a number
+# typed on the web, a caller id): a live subscription of such an address is never changed by a
+# new sign-up, or anyone could quietly move someone's alerts elsewhere. To change it, stop it
+# (every message says how) and sign up again.
+UNPROVEN = (Channel.EMAIL, Channel.VOICE)
 
 
 @dataclass(frozen=True)
@@ -313,6 +320,8 @@ def subscribe(
     confirm_token = secrets.token_urlsafe(24) if channel == Channel.EMAIL else ""
     existing = _live(channel, key)
     if existing is not None:
+        if channel in UNPROVEN and existing.status == SubscriptionStatus.ACTIVE:
+            return Subscribed(existing, created=False)
         return _update(existing, address, placed, language, confirm_token, now=now)
     subscription = Subscription(
         committee=placed.committee,

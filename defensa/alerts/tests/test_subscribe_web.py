@@ -487,3 +487,57 @@ def test_push_with_a_zone_that_is_not_a_code_is_refused(la_villita):
     response = post_push({"subscription": push_subscription(), "language": "es", "zone": "x'--"})
     assert response.status_code == 400
     assert not Subscription.objects.exists()
+
+
+def test_nobody_can_quietly_move_a_confirmed_subscription_elsewhere(la_villita):
+    """Knowing someone's e-mail or number is not enough to change where their alerts are for:
+    a confirmed subscription stays as it is, and no mail or call goes out for the attempt."""
+    network_actions.add_area_unit(
+        actor=None, committee=la_villita, kind=AreaKind.ZIP, value="60608"
+    )
+    done = subscriptions.subscribe(
+        channel=Channel.EMAIL,
+        address=EMAIL,
+        language="es",
+        area=subscriptions.Area(zips=("60623",)),
+    )
+    subscriptions.confirm(token=done.confirm_token)
+    mail.outbox.clear()
+    response = post_page(
+        {"how": "email", "email": EMAIL.upper(), "language": "en", "zips": "60608"}
+    )
+    assert response.status_code == 302  # the same answer as for anyone: nothing to learn
+    kept = Subscription.objects.get()
+    assert (kept.status, kept.language, kept.area) == ("active", "es", {"zips": ["60623"]})
+    assert mail.outbox == []
+    # The same for a phone number typed on the web.
+    call = subscriptions.subscribe(
+        channel=Channel.VOICE,
+        address="+17735550123",  # PHONE, as the form keeps it
+        language="es",
+        area=subscriptions.Area(zips=("60623",)),
+    )
+    Subscription.objects.filter(pk=call.subscription.pk).update(status=SubscriptionStatus.ACTIVE)
+    post_page({"how": "voice", "phone": PHONE, "language": "en", "zips": "60608"})
+    voice = Subscription.objects.get(channel=Channel.VOICE)
+    assert (voice.language, voice.area) == ("es", {"zips": ["60623"]})
+
+
+def test_deeply_nested_json_is_a_clear_400_on_both_push_endpoints(la_villita):
+    client, token = page_client()
+    body = "[" * 5000
+    for path in (PUSH, PUSH_STOP):
+        response = client.post(path, body, content_type="application/json", HTTP_X_CSRFTOKEN=token)
+        assert response.status_code == 400, path
+    assert not Subscription.objects.exists()
+
+
+def test_where_someone_asked_for_alerts_is_not_kept_in_the_audit_log(la_villita):
+    post_page({"how": "voice", "phone": PHONE, "language": "es", "zips": "60623"})
+    subscription = Subscription.objects.get()
+    assert subscriptions.stop_address(channel=Channel.SMS, address="+17735550123")
+    events = AuditEvent.objects.filter(verb__startswith="alerts.subscri")
+    assert events.count() == 2  # subscribed, stopped
+    for event in events:
+        assert "60623" not in json.dumps([event.before, event.after])
+    assert Subscription.objects.get(pk=subscription.pk).area == {}
