@@ -75,6 +75,8 @@ WITHDRAWN = {AlertStatus.CORRECTED, AlertStatus.EXPIRED, AlertStatus.DISCARDED}
 # A database that went away (restarted) is waited for this long before a batch gives up.
 DATABASE_PATIENCE = 60.0
 SWEEP_LIMIT = 1000
+# Leases a pending batch's task may wait in the queue before the sweep enqueues it again.
+PENDING_PATIENCE = 5
 
 T = TypeVar("T")
 
@@ -125,11 +127,34 @@ def plan(*, alert: Alert) -> int:
     return len(created)
 
 
+# Task priorities where the backend honours them (the database one does): a correction first,
+# then the fast channels, then the paced ones, whose workers wait for their sending slots. So
+# a rumor correction or a push alert waits for at most one paced batch per worker.
+PRIORITY_CORRECTION = 100
+PRIORITY_FAST = 50
+PRIORITY_PACED = 0
+
+
+def priority(*, channel: str, correction: bool) -> int:
+    if correction:
+        return PRIORITY_CORRECTION
+    return PRIORITY_PACED if pacing.paced(channel) else PRIORITY_FAST
+
+
 def enqueue(ids: Iterable[int]) -> None:
     from defensa.alerts.delivery_tasks import deliver_batch
 
-    for pk in ids:
-        deliver_batch.enqueue(pk)
+    wanted = list(ids)
+    if not wanted:
+        return
+    if not deliver_batch.get_backend().supports_priority:
+        for pk in wanted:
+            deliver_batch.enqueue(pk)
+        return
+    rows = Delivery.objects.filter(pk__in=wanted).values_list("pk", "channel", "alert__corrects_id")
+    order = {pk: priority(channel=str(ch), correction=c is not None) for pk, ch, c in rows}
+    for pk in wanted:
+        deliver_batch.using(priority=order.get(pk, PRIORITY_FAST)).enqueue(pk)
 
 
 # --- Claiming ----------------------------------------------------------------------------------
@@ -160,17 +185,23 @@ def _renew(pk: int, until: datetime) -> datetime | None:
 
 def due_batches(*, now: datetime | None = None, limit: int = SWEEP_LIMIT) -> list[int]:
     """Batches to enqueue again: retries that came due, leases that ran out, and pending
-    batches whose task has waited a whole lease (lost with a queue, or never enqueued)."""
+    batches whose task has waited PENDING_PATIENCE leases (lost with a queue, or never
+    enqueued). A pending batch returned is given a new wait, so a long queue of paced batches
+    is not enqueued again at every sweep."""
     now = now or timezone.now()
-    stale = now - lease()
+    stale = now - lease() * PENDING_PATIENCE
     due = Q(status=DeliveryStatus.RETRY, next_attempt_at__lte=now)
     due |= Q(status=DeliveryStatus.CLAIMED, claimed_until__lt=now)
     due |= Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=stale)
-    return list(
+    found = list(
         Delivery.objects.filter(due)
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
+    Delivery.objects.filter(
+        pk__in=found, status=DeliveryStatus.PENDING, next_attempt_at__lte=stale
+    ).update(next_attempt_at=now)
+    return found
 
 
 # --- Delivering ----------------------------------------------------------------------------------

@@ -562,3 +562,60 @@ def test_an_alert_still_sending_is_not_forgotten(committee, plan, monkeypatch) -
     with override_settings(DEFENSA_DELIVERY_RETENTION_DAYS=1):
         assert fanout.forget_old_deliveries(now=alert.expires_at + timedelta(days=5)) == 0
     assert Delivery.objects.filter(alert=alert).exists()
+
+
+def test_corrections_and_fast_channels_go_ahead_of_paced_batches_in_the_queue(
+    committee, django_capture_on_commit_callbacks
+) -> None:
+    """With the database backend (which honours priorities), a worker busy with slow SMS
+    batches takes a correction, then push, before the next SMS batch."""
+    from django_tasks_db.models import DBTaskResult
+
+    from defensa.alerts import delivery_tasks
+
+    if not delivery_tasks.deliver_batch.get_backend().supports_priority:
+        pytest.skip("this task backend (RQ) keeps one order: see docs/architecture.md")
+    with fakes.twilio(), world.push_service() as push:
+        world.subscribe(committee, channel="sms", addresses=PHONES[:2], cells=[CELL])
+        world.subscribe(committee, channel="push", addresses=[push.subscription(1)], cells=[CELL])
+        original = world.approved_alert(committee, cells=[CELL])
+        with django_capture_on_commit_callbacks(execute=True):
+            fanout.plan(alert=original)
+        correction = world.approved_alert(
+            committee, cells=[CELL], kind=AlertKind.FALSE_ALARM, corrects=original
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            fanout.plan(alert=correction)
+    by_batch = {
+        int(row.args_kwargs["args"][0]): row.priority
+        for row in DBTaskResult.objects.filter(task_path__endswith="deliver_batch")
+    }
+    priorities = {(d.alert_id, str(d.channel)): by_batch[d.pk] for d in Delivery.objects.all()}
+    assert priorities[(original.pk, "push")] == fanout.PRIORITY_FAST
+    assert priorities[(original.pk, "sms")] == fanout.PRIORITY_PACED
+    assert {p for (a, _c), p in priorities.items() if a == correction.pk} == {
+        fanout.PRIORITY_CORRECTION
+    }
+    # The order a worker takes them in.
+    first = DBTaskResult.objects.ready().order_by(*DBTaskResult._meta.ordering).first()
+    assert first is not None
+    assert first.priority == fanout.PRIORITY_CORRECTION
+
+
+def test_a_long_queue_of_pending_batches_is_not_enqueued_again_at_every_sweep(
+    committee, plan, monkeypatch
+) -> None:
+    from freezegun import freeze_time
+
+    enqueued = _enqueued(monkeypatch)
+    with fakes.twilio():
+        world.subscribe(committee, channel="sms", addresses=PHONES, cells=[CELL])
+        plan(world.approved_alert(committee, cells=[CELL]))
+    [pk] = enqueued
+    start = timezone.now()
+    with freeze_time(start + fanout.lease() * 2):
+        assert fanout.due_batches() == []  # still waiting its turn in the queue
+    later = start + fanout.lease() * (fanout.PENDING_PATIENCE + 1)
+    with freeze_time(later):
+        assert fanout.due_batches() == [pk]  # its task may have been lost: once more
+        assert fanout.due_batches() == []  # and not again at the next sweep
