@@ -13,6 +13,7 @@ urlpatterns = [
     path("alertas/suscribirse/listo/", subscribe_views.done, name="done"),
     path("alertas/suscribirse/push/", subscribe_views.push_subscribe, name="push_subscribe"),
     path("alertas/baja/push/", subscribe_views.push_unsubscribe, name="push_unsubscribe"),
+    path("alertas/suscribirse/push/renovar/", subscribe_views.push_renew, name="push_renew"),
     re_path(rf"^alertas/confirmar/{TOKEN}/$", subscribe_views.confirm, name="confirm"),
     re_path(rf"^alertas/baja/{TOKEN}/$", subscribe_views.unsubscribe, name="unsubscribe"),
     path("alertas/manifest.webmanifest", subscribe_views.manifest, name="manifest"),

@@ -177,6 +177,28 @@ def push_unsubscribe(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True, "message": _("This browser will not show alerts any more.")})
 
 
+# The service worker calls this when the browser replaces its push subscription; the old
+# endpoint is the proof, as for stopping (and it holds no CSRF token either).
+@csrf_exempt
+@require_POST
+def push_renew(request: HttpRequest) -> HttpResponse:
+    try:
+        body = _json_body(request)
+    except ValueError:
+        return _json_error(_("This request could not be read."))
+    if not isinstance(body, dict):
+        return _json_error(_("This request could not be read."))
+    try:
+        renewed = subscriptions.renew_push(
+            old_endpoint=body.get("old_endpoint"), subscription=body.get("subscription")
+        )
+    except ActionRefused as refused:
+        return _json_error(refused.message)
+    if renewed is None:
+        return _json_error(_("This browser has no alerts to renew: sign up again."), status=404)
+    return JsonResponse({"ok": True})
+
+
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a button (mail scanners open links; only a person presses it); POST confirms."""

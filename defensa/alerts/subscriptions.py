@@ -610,6 +610,34 @@ def stop_by_token(*, token: str) -> Subscription | None:
 
 
 @transaction.atomic
+def renew_push(*, old_endpoint: Any, subscription: Any) -> Subscription | None:
+    """The browser replaced its push subscription (`pushsubscriptionchange`): the live
+    subscription of the old endpoint (whose knowledge is the proof) moves to the new one, with
+    its area and language. None when the old endpoint has no live subscription."""
+    address = push_address(subscription)  # refuses what is not a usable push subscription
+    if not isinstance(old_endpoint, str) or not push_endpoint_allowed(old_endpoint):
+        return None
+    found = _live(Channel.PUSH, old_endpoint)
+    if found is None:
+        return None
+    before = audit.snapshot(found, AUDITED, sealed=["address_sealed"])
+    taken = _live(Channel.PUSH, str(address["endpoint"]))
+    if taken is not None and taken.pk != found.pk:
+        _stop(taken, how="renewed")  # the new endpoint was signed up too: one is enough
+    addresses.seal(found, address)
+    found.save(update_fields=["address_index", "address_sealed"])
+    audit.record(
+        actor=None,
+        verb="alerts.subscription_renewed",
+        target=found,
+        committee=found.committee.code,
+        before=before,
+        after=audit.snapshot(found, AUDITED, sealed=["address_sealed"]),
+    )
+    return found
+
+
+@transaction.atomic
 def stop_push(*, endpoint: str) -> bool:
     """A browser asks to stop the alerts of its push subscription (named by its endpoint,
     which only that browser and its push service know)."""

@@ -597,7 +597,8 @@ def test_corrections_and_fast_channels_go_ahead_of_paced_batches_in_the_queue(
         fanout.PRIORITY_CORRECTION
     }
     # The order a worker takes them in.
-    first = DBTaskResult.objects.ready().order_by(*DBTaskResult._meta.ordering).first()
+    ordering = list(DBTaskResult._meta.ordering or [])
+    first = DBTaskResult.objects.ready().order_by(*ordering).first()
     assert first is not None
     assert first.priority == fanout.PRIORITY_CORRECTION
 

@@ -541,3 +541,40 @@ def test_where_someone_asked_for_alerts_is_not_kept_in_the_audit_log(la_villita)
     for event in events:
         assert "60623" not in json.dumps([event.before, event.after])
     assert Subscription.objects.get(pk=subscription.pk).area == {}
+
+
+PUSH_RENEW = "/alertas/suscribirse/push/renovar/"
+
+
+def test_a_browser_that_replaces_its_push_subscription_keeps_its_alerts(la_villita):
+    """What the service worker posts on `pushsubscriptionchange`: the old endpoint as proof,
+    the new subscription; the area and language move to it (no CSRF token, no session)."""
+    old, new = push_subscription(), push_subscription()
+    assert post_push({"subscription": old, "language": "es", "zips": "60623"}).status_code == 201
+    worker = Client(enforce_csrf_checks=True)
+
+    def renew(body: dict):
+        return worker.post(PUSH_RENEW, json.dumps(body), content_type="application/json")
+
+    assert renew({"old_endpoint": old["endpoint"], "subscription": new}).status_code == 200
+    moved = Subscription.objects.get()
+    assert (moved.status, moved.language, moved.area) == ("active", "es", {"zips": ["60623"]})
+    assert addresses.address_of(moved)["endpoint"] == new["endpoint"]
+    assert AuditEvent.objects.filter(verb="alerts.subscription_renewed").count() == 1
+    # The old endpoint proves nothing any more; unknown or unusable ones change nothing.
+    third = push_subscription()
+    assert renew({"old_endpoint": old["endpoint"], "subscription": third}).status_code == 404
+    bad_keys = {**third, "keys": {"p256dh": "AAAA", "auth": "AAAA"}}
+    assert renew({"old_endpoint": new["endpoint"], "subscription": bad_keys}).status_code == 400
+    elsewhere = push_subscription(host="push.example.net")
+    assert renew({"old_endpoint": new["endpoint"], "subscription": elsewhere}).status_code == 400
+    assert renew({"old_endpoint": 5, "subscription": None}).status_code == 400
+    assert worker.post(PUSH_RENEW, "[" * 5000, content_type="application/json").status_code == 400
+    still = Subscription.objects.get()
+    assert addresses.address_of(still)["endpoint"] == new["endpoint"]
+
+
+def test_the_service_worker_renews_before_it_stops(la_villita):
+    script = Client().get("/sw.js").content.decode()
+    assert "pushsubscriptionchange" in script
+    assert script.index(PUSH_RENEW) < script.index("/alertas/baja/push/", script.index(PUSH_RENEW))

@@ -37,14 +37,24 @@ self.addEventListener("notificationclick", function (event) {
   }));
 });
 
-// The browser replaced or dropped the subscription: stop the old one here too, so nothing is
-// sent to an endpoint nobody reads. (A new one needs the page, which knows the area.)
+// The browser replaced or dropped the subscription. Subscribe again with the same key and
+// move the alerts (area, language) to the new endpoint, the old one being the proof; if that
+// cannot be done, stop the old one, so nothing is sent to an endpoint nobody reads.
+function post(path, body) {
+  return fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
 self.addEventListener("pushsubscriptionchange", function (event) {
   var old = event.oldSubscription;
   if (!old || !old.endpoint) { return; }
-  event.waitUntil(fetch("/alertas/baja/push/", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ endpoint: old.endpoint })
-  }).catch(function () { return null; }));
+  var fresh = event.newSubscription
+    ? Promise.resolve(event.newSubscription)
+    : self.registration.pushManager.subscribe(old.options);
+  event.waitUntil(fresh.then(function (subscription) {
+    return post("/alertas/suscribirse/push/renovar/", {
+      old_endpoint: old.endpoint, subscription: subscription.toJSON()
+    }).then(function (answer) { if (!answer.ok) { throw new Error("not renewed"); } });
+  }).catch(function () {
+    return post("/alertas/baja/push/", { endpoint: old.endpoint }).catch(function () { return null; });
+  }));
 });
