@@ -211,7 +211,8 @@ def set_call_script(
     return result
 
 
-def _committee_today(committee: Committee) -> date:
+def committee_today(committee: Committee) -> date:
+    """Today on the committee's clock (counts are kept per day there)."""
     try:
         zone = zoneinfo.ZoneInfo(committee.timezone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -220,7 +221,7 @@ def _committee_today(committee: Committee) -> date:
 
 
 def _check_day(campaign: Campaign, day: date) -> None:
-    today = _committee_today(campaign.committee)
+    today = committee_today(campaign.committee)
     if day > today:
         raise ActionRefused(_("That day has not come yet."), field="day")
     if day < today - timedelta(days=MAX_DAYS_BACK):

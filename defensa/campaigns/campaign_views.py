@@ -11,7 +11,6 @@ from django.contrib import messages
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -88,7 +87,7 @@ def _campaign_page(
     status: int = 200,
 ) -> HttpResponse:
     manages = access.can(viewer, found, CampaignCan.MANAGE)
-    today = timezone.localdate()
+    today = actions.committee_today(found)  # the day on the committee's clock
     shown: dict[str, Form] = {"log": LogForm(initial={"day": today})}
     if manages:
         shown |= {

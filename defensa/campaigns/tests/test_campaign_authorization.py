@@ -13,7 +13,6 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, get_resolver
-from django.utils import timezone
 
 from defensa import testing
 from defensa.campaigns import campaign_actions as actions
@@ -85,7 +84,10 @@ def one(w: World) -> str:
     return f"{c(w)}/{w.campaign.code}"
 
 
-TODAY = timezone.localdate
+def today(world: Any) -> Any:
+    """Counts are per day on the committee's clock, which may not be UTC's."""
+    return actions.committee_today(world.committee)
+
 
 ENDPOINTS = [
     Endpoint("campaigns:campaigns", "get", lambda w: f"{c(w)}/", member_of_own),
@@ -102,9 +104,9 @@ ENDPOINTS = [
     Endpoint("campaigns:set_script", "post", lambda w: f"{one(w)}/scripts/", coordinator_of_own,
              lambda w: {"language": "es", "text": "Buenos días."}),
     Endpoint("campaigns:log_actions", "post", lambda w: f"{one(w)}/actions/", member_of_own,
-             lambda w: {"kind": "call", "count": 1, "day": TODAY()}),
+             lambda w: {"kind": "call", "count": 1, "day": today(w)}),
     Endpoint("campaigns:correct_actions", "post", lambda w: f"{one(w)}/actions/correct/",
-             coordinator_of_own, lambda w: {"kind": "call", "count": 0, "day": TODAY()}),
+             coordinator_of_own, lambda w: {"kind": "call", "count": 0, "day": today(w)}),
     Endpoint("campaigns:fact_sheet", "get", lambda w: f"{one(w)}/sheet/", member_of_own),
 ]  # fmt: skip
 
@@ -152,7 +154,9 @@ def test_another_committees_campaign_is_not_found_through_ones_own() -> None:
     theirs = f"{c(world)}/{world.theirs.code}"
     assert coordinator.get(f"{theirs}/").status_code == 404
     assert coordinator.get(f"{theirs}/sheet/").status_code == 404
-    posted = coordinator.post(f"{theirs}/actions/", {"kind": "call", "count": 5, "day": TODAY()})
+    posted = coordinator.post(
+        f"{theirs}/actions/", {"kind": "call", "count": 5, "day": today(world)}
+    )
     assert posted.status_code == 404
     assert not world.theirs.tallies.exists()
     assert coordinator.get(f"{c(world)}/not-a-code/").status_code == 404

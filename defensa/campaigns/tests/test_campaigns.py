@@ -8,7 +8,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
 from defensa import testing
 from defensa.campaigns import campaign_actions as actions
@@ -120,7 +119,7 @@ def test_members_count_actions_without_their_names(committee, coordinator, membe
     item = actions.create_campaign(actor=None, committee=committee, title="T", state="TX")
     client = testing.staff_client(member)
     url = f"{base(committee)}/{item.code}/actions/"
-    today = timezone.localdate()
+    today = actions.committee_today(committee)
     assert client.post(url, {"kind": "call", "count": 3, "day": today}).status_code == 302
     assert client.post(url, {"kind": "call", "count": 2, "day": today}).status_code == 302
     assert client.post(url, {"kind": "testimony", "count": 1, "day": today}).status_code == 302
@@ -142,7 +141,7 @@ def test_counts_that_cannot_be_true_are_refused(committee, member) -> None:
     item = actions.create_campaign(actor=None, committee=committee, title="T", state="TX")
     client = testing.staff_client(member)
     url = f"{base(committee)}/{item.code}/actions/"
-    today = timezone.localdate()
+    today = actions.committee_today(committee)
     future = client.post(url, {"kind": "call", "count": 1, "day": today + timedelta(days=2)})
     assert future.status_code == 400
     assert "Ese día todavía no ha llegado." in future.content.decode()
@@ -158,7 +157,7 @@ def test_counts_that_cannot_be_true_are_refused(committee, member) -> None:
 
 def test_a_coordinator_corrects_a_count_and_changes_the_status(committee, coordinator) -> None:
     item = actions.create_campaign(actor=None, committee=committee, title="T", state="TX")
-    today = timezone.localdate()
+    today = actions.committee_today(committee)
     actions.log_actions(actor=None, campaign=item, kind="meeting", count=40, day=today)
     client = testing.staff_client(coordinator)
     one = f"{base(committee)}/{item.code}"
@@ -191,7 +190,9 @@ def test_the_fact_sheet_prints_asks_targets_and_the_countys_facts(committee, mem
         actor=None, campaign=item, name="Henry Trochesset", office="Sheriff", phone="4097662300"
     )
     actions.set_call_script(actor=None, campaign=item, language="es", text="Buenos días.")
-    actions.log_actions(actor=None, campaign=item, kind="call", count=12, day=timezone.localdate())
+    actions.log_actions(
+        actor=None, campaign=item, kind="call", count=12, day=actions.committee_today(committee)
+    )
     client = testing.staff_client(member)
     response = client.get(f"{base(committee)}/{item.code}/sheet/")
     assert response.status_code == 200
@@ -215,3 +216,24 @@ def test_the_fact_sheet_prints_asks_targets_and_the_countys_facts(committee, mem
 def test_the_committee_page_links_to_campaigns(committee, member) -> None:
     page = testing.staff_client(member).get(f"/staff/c/{committee.code}/").content.decode()
     assert f'href="{base(committee)}/"' in page
+
+
+def test_the_day_offered_for_counts_is_the_committees_day(committee, member) -> None:
+    """At 03:00 UTC it is still the evening before in Chicago: that is the day offered, and
+    it is accepted."""
+    from freezegun import freeze_time
+
+    committee.timezone = "America/Chicago"
+    committee.save(update_fields=["timezone"])
+    item = actions.create_campaign(actor=None, committee=committee, title="T", state="TX")
+    client = testing.staff_client(member)
+    assert client.get(f"{base(committee)}/{item.code}/").status_code == 200  # URLs loaded
+    with freeze_time("2026-12-02T03:00:00Z"):
+        page = client.get(f"{base(committee)}/{item.code}/").content.decode()
+        assert 'value="2026-12-01"' in page
+        assert 'value="2026-12-02"' not in page
+        posted = client.post(
+            f"{base(committee)}/{item.code}/actions/",
+            {"kind": "call", "count": 1, "day": "2026-12-01"},
+        )
+        assert posted.status_code == 302
