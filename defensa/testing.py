@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
@@ -127,3 +129,54 @@ def signed_in(client: Client, user: User, *, mfa: bool = True) -> Client:
 def staff_client(person: Person) -> Client:
     assert person.user is not None
     return signed_in(Client(), person.user)
+
+
+# --- Authorization matrices --------------------------------------------------------------------
+
+
+class _Undo(Exception):
+    """Rolls back what one request of a matrix wrote, so the next client sees the same world."""
+
+
+def access_outcome(response: Any) -> str:
+    """What a request's answer means for access: allowed, denied (404), or sent to sign in."""
+    status, location = response.status_code, response.get("Location", "")
+    if status == 404:
+        return "denied"
+    if status == 302 and "/accounts/login/" in location:
+        return "sign-in"
+    if status in (200, 302):
+        return "allowed"
+    return f"unexpected {status}"
+
+
+def access_surprises(
+    clients: Mapping[str, Client],
+    *,
+    method: str,
+    url: Callable[[], str],
+    data: Callable[[], dict[str, Any]],
+    allow: Callable[[str, str], bool],
+) -> list[str]:
+    """One request as each client (keyed "role@scope", or "anonymous", who must be sent to
+    sign in), each rolled back afterwards; where what happened is not what `allow` says."""
+    surprises = []
+    for who, client in clients.items():
+        got = ""
+        try:
+            with transaction.atomic():
+                call = getattr(client, method)
+                address = url()
+                response = call(address, data()) if method == "post" else call(address)
+                got = access_outcome(response)
+                raise _Undo
+        except _Undo:
+            pass
+        if who == "anonymous":
+            want = "sign-in"
+        else:
+            role, scope = who.split("@")
+            want = "allowed" if allow(role, scope) else "denied"
+        if got != want:
+            surprises.append(f"{who}: expected {want}, got {got}")
+    return surprises

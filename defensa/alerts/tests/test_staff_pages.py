@@ -9,10 +9,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, get_resolver
 from django.utils import translation
@@ -37,10 +37,6 @@ from defensa.network.models import Role
 pytestmark = pytest.mark.django_db
 
 OWN, OTHER = "own", "other"
-
-
-class Rollback(Exception):
-    pass
 
 
 @dataclass
@@ -132,37 +128,18 @@ VIEWS = [
 ]
 
 
-def outcome(response: Any) -> str:
-    status, location = response.status_code, response.get("Location", "")
-    if status == 404:
-        return "denied"
-    if status == 302 and "/accounts/login/" in location:
-        return "sign-in"
-    if status in (200, 302):
-        return "allowed"
-    return f"unexpected {status}"
-
-
 def test_who_may_use_each_alerts_page() -> None:
     world = build_world()
     surprises = []
     for endpoint in VIEWS:
-        for who, client in world.clients.items():
-            try:
-                with transaction.atomic():
-                    url, data = endpoint.url(world), endpoint.data(world)
-                    call = getattr(client, endpoint.method)
-                    got = outcome(call(url, data) if endpoint.method == "post" else call(url))
-                    raise Rollback
-            except Rollback:
-                pass
-            if who == "anonymous":
-                want = "sign-in"
-            else:
-                role, scope = who.split("@")
-                want = "allowed" if endpoint.allow(role, scope) else "denied"
-            if got != want:
-                surprises.append(f"{endpoint.method} {endpoint.name} {who}: {want}, got {got}")
+        found = testing.access_surprises(
+            world.clients,
+            method=endpoint.method,
+            url=partial(endpoint.url, world),
+            data=partial(endpoint.data, world),
+            allow=endpoint.allow,
+        )
+        surprises += [f"{endpoint.method} {endpoint.name} {s}" for s in found]
     assert surprises == []
 
 

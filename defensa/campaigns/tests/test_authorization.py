@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, get_resolver
 
@@ -23,10 +22,6 @@ from defensa.network.models import Role
 pytestmark = pytest.mark.django_db
 
 OWN, OTHER = "own", "other"
-
-
-class Rollback(Exception):
-    pass
 
 
 @dataclass
@@ -92,40 +87,16 @@ ENDPOINTS = [
 ]  # fmt: skip
 
 
-def outcome(response: Any) -> str:
-    status, location = response.status_code, response.get("Location", "")
-    if status == 404:
-        return "denied"
-    if status == 302 and "/accounts/login/" in location:
-        return "sign-in"
-    if status in (200, 302):
-        return "allowed"
-    return f"unexpected {status}"
-
-
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[f"{e.name}:{e.method}" for e in ENDPOINTS])
 def test_campaigns_authorization_matrix(endpoint: Endpoint) -> None:
     world = build_world()
-    surprises = []
-    for who, client in world.clients.items():
-        try:
-            with transaction.atomic():
-                call = getattr(client, endpoint.method)
-                url = endpoint.url(world)
-                response = (
-                    call(url, endpoint.data(world)) if endpoint.method == "post" else call(url)
-                )
-                got = outcome(response)
-                raise Rollback
-        except Rollback:
-            pass
-        if who == "anonymous":
-            want = "sign-in"
-        else:
-            role, scope = who.split("@")
-            want = "allowed" if coordinator_of_own(role, scope) else "denied"
-        if got != want:
-            surprises.append(f"{who}: expected {want}, got {got}")
+    surprises = testing.access_surprises(
+        world.clients,
+        method=endpoint.method,
+        url=lambda: endpoint.url(world),
+        data=lambda: endpoint.data(world),
+        allow=coordinator_of_own,
+    )
     assert surprises == [], f"{endpoint.name}:\n" + "\n".join(surprises)
 
 

@@ -9,7 +9,6 @@ from datetime import time
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, get_resolver
 from django.utils import timezone
@@ -24,10 +23,6 @@ from defensa.shifts.tests.test_schedule import slot_of
 pytestmark = pytest.mark.django_db
 
 OWN, OTHER = "own", "other"
-
-
-class Rollback(Exception):
-    pass
 
 
 @dataclass
@@ -184,40 +179,16 @@ ENDPOINTS = [
 ]
 
 
-def outcome(response: Any) -> str:
-    status, location = response.status_code, response.get("Location", "")
-    if status == 404:
-        return "denied"
-    if status == 302 and "/accounts/login/" in location:
-        return "sign-in"
-    if status in (200, 302):
-        return "allowed"
-    return f"unexpected {status}"
-
-
 @pytest.mark.parametrize("endpoint", ENDPOINTS, ids=[e.name for e in ENDPOINTS])
 def test_shift_authorization_matrix(endpoint: Endpoint) -> None:
     world = build_world()
-    surprises = []
-    for who, client in world.clients.items():
-        try:
-            with transaction.atomic():
-                call = getattr(client, endpoint.method)
-                url = endpoint.url(world)
-                response = (
-                    call(url, endpoint.data(world)) if endpoint.method == "post" else call(url)
-                )
-                got = outcome(response)
-                raise Rollback
-        except Rollback:
-            pass
-        if who == "anonymous":
-            want = "sign-in"
-        else:
-            role, scope = who.split("@")
-            want = "allowed" if endpoint.allow(role, scope) else "denied"
-        if got != want:
-            surprises.append(f"{who}: expected {want}, got {got}")
+    surprises = testing.access_surprises(
+        world.clients,
+        method=endpoint.method,
+        url=lambda: endpoint.url(world),
+        data=lambda: endpoint.data(world),
+        allow=endpoint.allow,
+    )
     assert surprises == [], f"{endpoint.name}:\n" + "\n".join(surprises)
 
 
